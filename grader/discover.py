@@ -1,0 +1,103 @@
+"""Finding submissions: `<assignment-id>/<student>/...` folders or flat `<assignment-id>/<student>.ipynb|.py` files."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RUNNABLE = (".ipynb", ".py")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Submission:
+    assignment: str
+    student: str
+    root: Path  # the student's folder, or the flat file itself
+    files: tuple[Path, ...]  # what is run, in order
+    notes: tuple[str, ...] = field(default=())  # things the student should know (skipped files, ...)
+
+    @property
+    def folder(self) -> Path:
+        return self.root if self.root.is_dir() else self.root.parent
+
+    def data_files(self) -> list[Path]:
+        """Files copied beside the code (a student's own data), never other students' files."""
+        if not self.root.is_dir():
+            return list(self.files)
+        return sorted(p for p in self.root.rglob("*") if p.is_file() and not _hidden(p, self.root))
+
+
+class DiscoveryError(ValueError):
+    pass
+
+
+def natural_key(name: str) -> list[object]:
+    """Order names as a person would: 'part 2' before 'part 10', case ignored."""
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name.casefold())]
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") or part in ("__pycache__", ".ipynb_checkpoints") for part in path.relative_to(root).parts)
+
+
+def _student_folder(assignment: str, folder: Path) -> Submission:
+    files: list[Path] = []
+    notes: list[str] = []
+    for path in sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)),
+                       key=lambda p: natural_key(str(p.relative_to(folder)))):
+        if path.suffix.lower() not in RUNNABLE:
+            continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            notes.append(f"{path.name} was not run: it is larger than {MAX_FILE_BYTES // 2**20} MB")
+            continue
+        files.append(path)
+    if not files:
+        notes.append("no .ipynb or .py file was found in this hand-in")
+    return Submission(assignment, folder.name, folder, tuple(files), tuple(notes))
+
+
+def _flat_file(assignment: str, path: Path) -> Submission:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return Submission(assignment, path.stem, path, (), (f"{path.name} was not run: it is larger than {MAX_FILE_BYTES // 2**20} MB",))
+    return Submission(assignment, path.stem, path, (path,))
+
+
+def assignment_submissions(assignment: str, folder: Path) -> list[Submission]:
+    found: list[Submission] = []
+    for entry in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            found.append(_student_folder(assignment, entry))
+        elif entry.is_file() and entry.suffix.lower() in RUNNABLE:
+            found.append(_flat_file(assignment, entry))
+    return found
+
+
+def discover(path: Path, assignments: set[str]) -> tuple[list[Submission], list[str]]:
+    """All submissions under `path` for the known assignments, and warnings about what was skipped.
+
+    `path` is either one assignment folder (named by its id) or a folder of assignment folders.
+    """
+    if not path.exists():
+        raise DiscoveryError(f"{path}: no such file or folder")
+    if not path.is_dir():
+        raise DiscoveryError(f"{path}: expected a folder of hand-ins, e.g. submissions/ or submissions/<assignment-id>/")
+    if path.resolve().name in assignments:
+        return assignment_submissions(path.resolve().name, path), []
+    found: list[Submission] = []
+    warnings: list[str] = []
+    for entry in sorted(path.iterdir(), key=lambda p: natural_key(p.name)):
+        if not entry.is_dir() or entry.name.startswith("."):
+            continue
+        if entry.name in assignments:
+            found.extend(assignment_submissions(entry.name, entry))
+        else:
+            warnings.append(f"skipped {entry}: no rubric for an assignment called {entry.name!r}")
+    if not found and not any(e.name in assignments for e in path.iterdir()):
+        raise DiscoveryError(
+            f"{path}: found no assignment folder; expected subfolders named by assignment id ({', '.join(sorted(assignments))})"
+        )
+    return found, warnings

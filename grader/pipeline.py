@@ -1,0 +1,135 @@
+"""Grading a folder of hand-ins: find them, run each in the sandbox, score it, write it down.
+
+Each submission's result is written atomically to the cache as soon as it is graded, keyed by
+its content, the rubric, the reference code and the grader's version; a run that is interrupted
+and started again grades only what is not in the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import grader
+from grader import gradebook, report, sandbox
+from grader.discover import Submission, discover
+from grader.expected import Expected, compute_expected
+from grader.pool import Pool
+from grader.results import SubmissionResult, write_atomic, write_results
+from grader.rubric import Rubric
+from grader.runner import RunOutcome, run_submission
+from grader.score import score_submission
+
+
+@dataclass(frozen=True)
+class Options:
+    out: Path
+    jobs: int = 1
+    isolate: bool = True
+    use_cache: bool = True
+
+
+def _reference_digest() -> str:
+    digest = hashlib.sha256()
+    folder = Path(sys.modules["reference"].__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(submission: Submission, rubric: Rubric, reference: str, options: Options) -> str:
+    digest = hashlib.sha256()
+    for text in (grader.__version__, reference, str(options.isolate), submission.student):
+        digest.update(text.encode() + b"\0")
+    digest.update(rubric.path.read_bytes())
+    for path in submission.data_files():
+        digest.update(str(path.relative_to(submission.folder)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _cells(outcome: RunOutcome) -> list[dict[str, object]]:
+    return [vars(cell) for cell in outcome.cells]
+
+
+def grade_one(pool: Pool, submission: Submission, rubric: Rubric, expected: Expected, options: Options,
+              key: str) -> SubmissionResult:
+    started = time.monotonic()
+    outcome = run_submission(pool, submission, rubric, expected.calls_file, expected.counts(), options.isolate)
+    parts = score_submission(rubric, expected, outcome)
+    policy = sandbox.Policy(isolate=options.isolate, memory_mb=int(rubric.limits.memory_mb))
+    return SubmissionResult(
+        student=submission.student,
+        assignment=submission.assignment,
+        score=round(sum(p.score for p in parts), 2),
+        max_score=rubric.max_score,
+        parts=parts,
+        files=[str(p.relative_to(submission.folder)) for p in submission.files],
+        cells=_cells(outcome),
+        problems=[*submission.notes, *outcome.problems],
+        sandbox=sandbox.describe(policy),
+        seconds=round(time.monotonic() - started, 3),
+        key=key,
+    )
+
+
+class Progress:
+    """One line on stderr per graded submission (a TA watching a long run sees it move)."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.total, self.done, self.stream = 0, 0, stream
+
+    def __call__(self, result: SubmissionResult, cached: bool) -> None:
+        self.done += 1
+        how = "cached" if cached else f"{result.seconds:.1f} s"
+        print(f"[{self.done}/{self.total}] {result.assignment}/{result.student}: "
+              f"{result.score:g}/{result.max_score:g} ({how})", file=self.stream, flush=True)
+
+
+def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
+               progress: Progress | None = None) -> tuple[list[SubmissionResult], list[str]]:
+    submissions, warnings = discover(path, set(rubrics))
+    if progress:
+        progress.total = len(submissions)
+    cache_dir = options.out / ".cache"
+    reference = _reference_digest()
+    keys = [cache_key(s, rubrics[s.assignment], reference, options) for s in submissions]
+    results: list[SubmissionResult | None] = [None] * len(submissions)
+    todo = []
+    for index, key in enumerate(keys):
+        cached = cache_dir / f"{key}.json"
+        if options.use_cache and cached.exists():
+            results[index] = SubmissionResult.from_dict(json.loads(cached.read_text()))
+            if progress:
+                progress(results[index], True)
+        else:
+            todo.append(index)
+    if todo:
+        work_dir = options.out / ".work"
+        needed = {submissions[i].assignment for i in todo}
+        expected = {a: compute_expected(rubrics[a], work_dir) for a in sorted(needed)}
+
+        def work(index: int) -> SubmissionResult:
+            submission = submissions[index]
+            result = grade_one(pool, submission, rubrics[submission.assignment], expected[submission.assignment],
+                               options, keys[index])
+            write_atomic(cache_dir / f"{keys[index]}.json", json.dumps(result.to_dict()))
+            if progress:
+                progress(result, False)
+            return result
+
+        with Pool(options.jobs, work_dir) as pool, ThreadPoolExecutor(options.jobs) as executor:
+            for index, result in zip(todo, executor.map(work, todo)):
+                results[index] = result
+    return [r for r in results if r is not None], warnings
+
+
+def write_outputs(results: list[SubmissionResult], rubrics: dict[str, Rubric], out: Path) -> None:
+    write_results(out / "results.json", results)
+    gradebook.write_gradebook(out / "grades.csv", results, rubrics)
+    report.write_reports(out, results, rubrics)

@@ -1,0 +1,95 @@
+"""Result records, their public JSON form, and atomic writes.
+
+`results.json` (a public interface, documented in README.md) is a JSON array with one object
+per student and assignment:
+    {"student", "assignment", "score", "max_score",
+     "parts": [{"id", "score", "max_score", "status", "message"}]}
+Everything else here (cells, figures, per-check details) feeds the HTML reports and the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("correct", "incorrect", "partial", "error", "missing", "manual")
+
+
+@dataclass
+class CheckResult:
+    name: str
+    label: str
+    status: str  # correct, incorrect, partial, error, missing, optional
+    message: str
+    got: str = ""
+    expected: str = ""
+    counted: bool = True
+    fraction: float = 0.0
+    weight: float = 1.0
+    details: list[str] = field(default_factory=list)  # one line per hidden case, for functions
+
+
+@dataclass
+class PartResult:
+    id: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+    title: str = ""
+    manual: str = ""  # the TA's rubric text
+    pending_manual: float = 0.0
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "score": self.score, "max_score": self.max_score, "status": self.status, "message": self.message}
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    score: float
+    max_score: float
+    parts: list[PartResult]
+    files: list[str] = field(default_factory=list)
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    sandbox: str = ""
+    seconds: float = 0.0
+    key: str = ""
+
+    def public(self) -> dict[str, Any]:
+        return {"student": self.student, "assignment": self.assignment, "score": self.score,
+                "max_score": self.max_score, "parts": [p.public() for p in self.parts]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SubmissionResult":
+        parts = [PartResult(**{**p, "checks": [CheckResult(**c) for c in p["checks"]]}) for p in data["parts"]]
+        return cls(**{**data, "parts": parts})
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def write_results(path: Path, results: list[SubmissionResult]) -> None:
+    write_atomic(path, json.dumps([r.public() for r in results], indent=2) + "\n")

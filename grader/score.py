@@ -1,0 +1,150 @@
+"""Scoring, in the grader's process: each part's checks compared with the expected values, then points.
+
+A part earns full marks when every value it reads is right and every function the submission
+defines for it is right on all hidden inputs; an optional function that is not defined is left
+out. Partial credit is proportional to the checks' weights; a function check counts the
+fraction of hidden inputs it gets right.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from grader.codec import contains_unreadable
+from grader.compare import Verdict, compare, render
+from grader.expected import Expected
+from grader.results import CheckResult, PartResult
+from grader.rubric import Check, Part, Rubric, resolve
+from grader.runner import RunOutcome
+
+MAX_CASE_LINES = 6
+
+
+def _options(check: Check) -> dict[str, Any]:
+    if check.kind in ("number", "expression", "array", "sequence"):
+        return {"rtol": check.rtol, "atol": check.atol, "hide_expected": check.hide_expected}
+    if check.kind == "choice":
+        return {"accepted": {k: list(v) for k, v in check.accepted.items()} or None, "hide_expected": check.hide_expected}
+    return {"hide_expected": check.hide_expected}
+
+
+def _verdict(check: Check, got: Any, expected: Any) -> Verdict:
+    unreadable = contains_unreadable(got)
+    if unreadable:
+        return Verdict(False, f"the grader could not read your answer: it is {unreadable.why}; give numbers, lists, "
+                              "numpy arrays or strings")
+    if check.kind == "predicate":
+        ok, message = resolve(check.reference)(got)
+        return Verdict(ok, message, shown_got=render(got))
+    return compare(check.kind, got, expected, **_options(check))
+
+
+def _why_missing(name: str, outcome: RunOutcome) -> str:
+    """Point at the cell that should have defined `name`, when it failed."""
+    pattern = re.compile(rf"(^|\n)\s*(def\s+{name}\b|{name}\s*(\[.*\])?\s*=[^=]|[\w\s,]*\b{name}\b[\w\s,]*=[^=])")
+    for cell in outcome.cells:
+        if cell.status in ("error", "timeout", "killed") and pattern.search(cell.source):
+            what = cell.error["type"] if cell.error else cell.status
+            return f"; {cell.label}, which defines it, did not finish ({what})"
+    return ""
+
+
+def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> CheckResult:
+    result = CheckResult(check.name, check.label, "missing", "", weight=check.weight)
+    if check.name not in outcome.values:
+        if not check.required:
+            result.counted, result.status = False, "optional"
+            result.message = f"{check.name} is not defined (optional)"
+        else:
+            result.message = f"{check.name} is not defined{_why_missing(check.name, outcome)}"
+        return result
+    verdict = _verdict(check, outcome.values[check.name], expected.values.get(check.reference))
+    result.status = "correct" if verdict.ok else "incorrect"
+    result.fraction = 1.0 if verdict.ok else 0.0
+    result.message = verdict.message
+    result.got, result.expected = verdict.shown_got, verdict.shown_expected
+    return result
+
+
+def _call_line(index: int, kwargs: dict[str, Any], text: str) -> str:
+    shown = ", ".join(f"{k}={render(v)}" for k, v in kwargs.items())
+    where = "the spec's own input" if index == 0 else f"hidden input {index}"
+    return f"{where} ({shown[:300]}): {text}"
+
+
+def _function_check(check: Check, expected: Expected, outcome: RunOutcome) -> CheckResult:
+    result = CheckResult(check.name, check.label, "missing", "", weight=check.weight)
+    if check.name not in outcome.defined:
+        if not check.required:
+            result.counted, result.status = False, "optional"
+            result.message = f"{check.name} is not defined (optional: this part is graded on its values)"
+        else:
+            result.message = f"the function {check.name} is not defined{_why_missing(check.name, outcome)}"
+        return result
+    cases = expected.cases[check.function]
+    calls = outcome.calls.get(check.function, [])
+    right = errors = 0
+    for index, case in enumerate(cases):
+        call = calls[index] if index < len(calls) else None
+        if call is None or call.status == "not run":
+            text = "not run (the submission stopped before this call)"
+        elif call.status == "timeout":
+            text = "did not return within the time limit"
+            errors += 1
+        elif call.status == "error":
+            errors += 1
+            error = call.error or {}
+            text = f"raised {error.get('type', 'an error')}: {error.get('message', '')}"[:400]
+            if error.get("traceback"):
+                result.details.append(error["traceback"][-1500:])
+        else:
+            verdict = _verdict(check, call.value, case.expected)
+            right += verdict.ok
+            text = "right" if verdict.ok else verdict.message
+        if len(result.details) < MAX_CASE_LINES or text != "right":
+            result.details.append(_call_line(index, case.kwargs, text))
+    result.fraction = right / len(cases) if cases else 0.0
+    if right == len(cases):
+        result.status, result.message = "correct", f"{check.name} is right on all {len(cases)} inputs"
+    else:
+        result.status = "error" if errors == len(cases) else ("partial" if right else "incorrect")
+        result.message = f"{check.name} is right on {right} of {len(cases)} inputs (the spec's own and hidden ones of other sizes)"
+    return result
+
+
+def _status(checks: list[CheckResult]) -> str:
+    counted = [c for c in checks if c.counted]
+    if all(c.status == "correct" for c in counted):
+        return "correct"
+    if any(c.fraction > 0 for c in counted):
+        return "partial"
+    if all(c.status == "missing" for c in counted):
+        return "missing"
+    if any(c.status == "error" for c in counted):
+        return "error"
+    return "incorrect"
+
+
+def score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:
+    if not part.checks:
+        return PartResult(part.id, 0.0, part.max_score, "manual", "graded by hand", part.title, part.manual,
+                          pending_manual=part.manual_points)
+    checks = [(_value_check if c.value else _function_check)(c, expected, outcome) for c in part.checks]
+    counted = [c for c in checks if c.counted]
+    total_weight = sum(c.weight for c in counted)
+    earned = sum(c.weight * c.fraction for c in counted) / total_weight if total_weight else 0.0
+    score = round(part.points * earned, 2)
+    if part.points == 0:
+        status = "manual"
+    else:
+        status = _status(checks) if counted else "missing"
+    message = " ".join(f"{c.message}." if not c.message.endswith(".") else c.message for c in checks)
+    if part.manual_points:
+        message += f" {part.manual_points:g} more points are graded by hand."
+    return PartResult(part.id, score, part.max_score, status, message, part.title, part.manual,
+                      pending_manual=part.manual_points, checks=checks)
+
+
+def score_submission(rubric: Rubric, expected: Expected, outcome: RunOutcome) -> list[PartResult]:
+    return [score_part(part, expected, outcome) for part in rubric.parts]
