@@ -145,8 +145,20 @@ def _figures() -> list[str]:
     return pngs
 
 
-def run_cells(channel: Channel, job: dict[str, Any], namespace: dict[str, Any], shim: IPythonShim) -> set[str]:
+def _track(owners: dict[str, list[str]], seen: dict[str, int], names: list[str], namespace: dict[str, Any], file: str) -> None:
+    """Which files assign each contract name, so two files defining the same answer can be reported."""
+    for name in names:
+        if name in namespace and id(namespace[name]) != seen.get(name):
+            seen[name] = id(namespace[name])
+            if file not in owners.setdefault(name, []):
+                owners[name].append(file)
+
+
+def run_cells(channel: Channel, job: dict[str, Any], namespace: dict[str, Any], shim: IPythonShim) -> tuple[set[str], dict[str, list[str]]]:
     student_files: set[str] = set()
+    owners: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
+    names = [*job["values"], *job["functions"]]
     skip = set(job.get("skip", []))
     for index, cell in enumerate(job["cells"]):
         filename = f"<{cell['label']}>"
@@ -174,10 +186,11 @@ def run_cells(channel: Channel, job: dict[str, Any], namespace: dict[str, Any], 
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         record.update(stdout=out.value(), notes=shim.notes, figures=_figures())
         channel.send(record)
-    return student_files
+        _track(owners, seen, names, namespace, cell["file"])
+    return student_files, owners
 
 
-def read_values(channel: Channel, job: dict[str, Any], namespace: dict[str, Any]) -> None:
+def read_values(channel: Channel, job: dict[str, Any], namespace: dict[str, Any], owners: dict[str, list[str]]) -> None:
     values = {}
     for name in job["values"]:
         if name not in namespace:
@@ -188,16 +201,20 @@ def read_values(channel: Channel, job: dict[str, Any], namespace: dict[str, Any]
         except Exception as exc:  # a hostile object may raise anywhere; report it, keep going
             values[name] = {"unreadable": f"reading it raised {type(exc).__name__}"}
     defined = sorted(n for n in job["functions"] if callable(namespace.get(n)))
-    channel.send({"t": "values", "values": values, "defined": defined})
+    channel.send({"t": "values", "values": values, "defined": defined,
+                  "owners": {name: files for name, files in owners.items() if len(files) > 1}})
 
 
 def call_functions(channel: Channel, job: dict[str, Any], namespace: dict[str, Any],
-                   calls: dict[str, list[dict[str, Any]]], student_files: set[str]) -> None:
+                   calls: dict[str, Any], student_files: set[str]) -> None:
     for name in job["functions"]:
         function = namespace.get(name)
         if not callable(function):
             continue
-        for case, kwargs in enumerate(calls.get(name, [])):
+        cases = calls.get(name, [])
+        if callable(cases):  # inputs holding torch objects, decoded only now that they are needed
+            cases = cases()
+        for case, kwargs in enumerate(cases):
             message: dict[str, Any] = {"t": "call", "function": name, "case": case}
             out = CappedText()
             sys.stdout = sys.stderr = out
@@ -214,13 +231,13 @@ def call_functions(channel: Channel, job: dict[str, Any], namespace: dict[str, A
             channel.send(message)
 
 
-def run_job(channel: Channel, job: dict[str, Any], calls: dict[str, list[dict[str, Any]]]) -> None:
+def run_job(channel: Channel, job: dict[str, Any], calls: dict[str, Any]) -> None:
     """Run a whole submission in this (already sandboxed) process."""
     signal.signal(signal.SIGALRM, _on_alarm)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     shim = IPythonShim(namespace)
     namespace["get_ipython"] = lambda: shim
-    student_files = run_cells(channel, job, namespace, shim)
-    read_values(channel, job, namespace)
+    student_files, owners = run_cells(channel, job, namespace, shim)
+    read_values(channel, job, namespace, owners)
     call_functions(channel, job, namespace, calls, student_files)
     channel.send({"t": "done"})

@@ -26,7 +26,8 @@ class Submission:
         """Files copied beside the code (a student's own data), never other students' files."""
         if not self.root.is_dir():
             return list(self.files)
-        return sorted(p for p in self.root.rglob("*") if p.is_file() and not _hidden(p, self.root))
+        return sorted(p for p in self.root.rglob("*")
+                      if p.is_file() and not _hidden(p, self.root) and p.stat().st_size <= MAX_FILE_BYTES)
 
 
 class DiscoveryError(ValueError):
@@ -47,12 +48,13 @@ def _student_folder(assignment: str, folder: Path) -> Submission:
     notes: list[str] = []
     for path in sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)),
                        key=lambda p: natural_key(str(p.relative_to(folder)))):
-        if path.suffix.lower() not in RUNNABLE:
-            continue
+        name = path.relative_to(folder)
         if path.stat().st_size > MAX_FILE_BYTES:
-            notes.append(f"{path.name} was not run: it is larger than {MAX_FILE_BYTES // 2**20} MB")
-            continue
-        files.append(path)
+            notes.append(f"{name} was left out: it is larger than {MAX_FILE_BYTES // 2**20} MB")
+        elif path.suffix.lower() not in RUNNABLE:
+            notes.append(f"{name} was copied beside your code but not run (only .ipynb and .py files are run)")
+        else:
+            files.append(path)
     if not files:
         notes.append("no .ipynb or .py file was found in this hand-in")
     return Submission(assignment, folder.name, folder, tuple(files), tuple(notes))

@@ -22,7 +22,7 @@ from grader.expected import Expected, compute_expected
 from grader.pool import Pool
 from grader.results import SubmissionResult, write_atomic, write_results
 from grader.rubric import Rubric
-from grader.runner import RunOutcome, run_submission
+from grader.runner import RunOutcome, mentions_torch, run_submission
 from grader.score import score_submission
 
 
@@ -123,6 +123,7 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
                 progress(result, False)
             return result
 
+        todo.sort(key=lambda i: mentions_torch(submissions[i]))
         with Pool(options.jobs, work_dir) as pool, ThreadPoolExecutor(options.jobs) as executor:
             for index, result in zip(todo, executor.map(work, todo)):
                 results[index] = result

@@ -119,6 +119,12 @@ def _apply_values(outcome: RunOutcome, frame: dict[str, Any]) -> None:
             outcome.values[name] = value
     defined = frame.get("defined")
     outcome.defined = {n for n in defined if type(n) is str} if type(defined) is list else set()
+    owners = frame.get("owners")
+    for name, files in sorted(owners.items() if type(owners) is dict else ()):
+        if type(name) is str and type(files) is list and all(type(f) is str for f in files):
+            shown = ", ".join(f[:100] for f in files[:5])
+            outcome.problems.append(f"{name[:100]} is defined in more than one file ({shown}); "
+                                    f"the grader used the last one run, from {files[-1][:100]}")
 
 
 def _apply_call(outcome: RunOutcome, frame: dict[str, Any]) -> None:
@@ -146,6 +152,12 @@ def read_submission(submission: Submission) -> tuple[list[Cell], list[str]]:
     return cells, problems
 
 
+def mentions_torch(submission: Submission) -> bool:
+    """Whether the hand-in's code names torch: such hand-ins run in a worker that has torch loaded
+    (forking one costs more, so the others go first, while the workers are still light)."""
+    return any(b"torch" in path.read_bytes() for path in submission.files)
+
+
 def build_request(submission: Submission, rubric: Rubric, cells: list[Cell], calls_file: str | None,
                   calls_count: dict[str, int], isolate: bool, uses_torch: bool) -> dict[str, Any]:
     folder = submission.folder
@@ -157,7 +169,7 @@ def build_request(submission: Submission, rubric: Rubric, cells: list[Cell], cal
         "torch": uses_torch,
         "policy": {"isolate": isolate, "memory_mb": int(limits.memory_mb)},
         "job": {
-            "cells": [{"label": c.label, "code": c.code} for c in cells],
+            "cells": [{"label": c.label, "code": c.code, "file": c.file} for c in cells],
             "skip": [],
             "values": rubric.value_names(),
             "functions": sorted(calls_count),
@@ -170,8 +182,7 @@ def build_request(submission: Submission, rubric: Rubric, cells: list[Cell], cal
 def run_submission(pool: Any, submission: Submission, rubric: Rubric, calls_file: str | None,
                    calls_count: dict[str, int], isolate: bool) -> RunOutcome:
     cells, problems = read_submission(submission)
-    uses_torch = any("torch" in c.code for c in cells)
-    request = build_request(submission, rubric, cells, calls_file, calls_count, isolate, uses_torch)
+    request = build_request(submission, rubric, cells, calls_file, calls_count, isolate, mentions_torch(submission))
     killed_cells: dict[int, str] = {}
     for attempt in range(MAX_ATTEMPTS):
         outcome = RunOutcome(cells=[CellRecord(c.label, c.source) for c in cells], problems=list(problems))

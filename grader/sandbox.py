@@ -3,8 +3,8 @@
 Entered in two steps by processes the worker forks (see `worker.py`):
 1. `unshare_namespaces()` in the first child: new pid, mount, network, IPC and UTS namespaces.
 2. `enter()` in its child, which is pid 1 of the new pid namespace (so everything the student
-   starts dies with it): a tmpfs root that holds only read-only system and Python libraries and
-   a copy of this student's files, fresh /proc and /tmp, `chroot`, resource limits, an
+   starts dies with it): a tmpfs root that holds only read-only system and Python libraries, the
+   grader's own package (never `reference/`), and a copy of this student's files, fresh /proc and /tmp, `chroot`, resource limits, an
    unprivileged uid of its own, no new privileges, an empty environment.
 
 No network: the new network namespace has only a loopback interface, which is down.
@@ -121,7 +121,7 @@ def _copy_in(files: list[tuple[str, str]], workdir: Path, uid: int | None) -> No
 def _build_root(root: Path, policy: Policy, files: list[tuple[str, str]]) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", str(root), "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755")
-    for source in (*SYSTEM_DIRS, *_python_dirs(), *SYSTEM_FILES):
+    for source in (*SYSTEM_DIRS, *_python_dirs(), *SYSTEM_FILES, str(Path(__file__).resolve().parent)):
         _bind(root, source)
     for hidden in hidden_dirs():
         if (root / hidden.lstrip("/")).exists():
@@ -132,9 +132,10 @@ def _build_root(root: Path, policy: Policy, files: list[tuple[str, str]]) -> Non
     for folder, mode in (("proc", 0o555), ("tmp", 0o1777), (WORKDIR.lstrip("/"), 0o755)):
         (root / folder).mkdir(mode=mode, exist_ok=True)
     _mount("proc", str(root / "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    size = f"size={policy.disk_mb}m"
-    _mount("tmpfs", str(root / "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
-    _mount("tmpfs", str(root / WORKDIR.lstrip("/")), "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=0755")
+    _mount("tmpfs", str(root / "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.disk_mb}m,mode=1777")
+    handed_in = sum(os.path.getsize(source) for source, _ in files) // 2**20 + 1
+    _mount("tmpfs", str(root / WORKDIR.lstrip("/")), "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={policy.disk_mb + handed_in}m,mode=0755")
     _copy_in(files, root / WORKDIR.lstrip("/"), policy.uid)
     _mount(None, str(root), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)

@@ -78,7 +78,7 @@ def _function_check(check: Check, expected: Expected, outcome: RunOutcome) -> Ch
     if check.name not in outcome.defined:
         if not check.required:
             result.counted, result.status = False, "optional"
-            result.message = f"{check.name} is not defined (optional: this part is graded on its values)"
+            result.message = f"{check.name} is not defined (optional: it would be checked on the grader's inputs)"
         else:
             result.message = f"the function {check.name} is not defined{_why_missing(check.name, outcome)}"
         return result
@@ -126,6 +126,11 @@ def _status(checks: list[CheckResult]) -> str:
     return "incorrect"
 
 
+def _sentence(check: CheckResult) -> str:
+    text = check.message if check.message.startswith(check.name) else f"{check.name}: {check.message}"
+    return text if text.endswith(".") else text + "."
+
+
 def score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:
     if not part.checks:
         return PartResult(part.id, 0.0, part.max_score, "manual", "graded by hand", part.title, part.manual,
@@ -139,7 +144,7 @@ def score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResul
         status = "manual"
     else:
         status = _status(checks) if counted else "missing"
-    message = " ".join(f"{c.message}." if not c.message.endswith(".") else c.message for c in checks)
+    message = " ".join(_sentence(c) for c in checks)
     if part.manual_points:
         message += f" {part.manual_points:g} more points are graded by hand."
     return PartResult(part.id, score, part.max_score, status, message, part.title, part.manual,

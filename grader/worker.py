@@ -43,20 +43,31 @@ def _preload_torch() -> None:
 
 
 class Calls:
-    """Hidden inputs per function, decoded once per worker and kept for every submission."""
+    """Hidden inputs per function, decoded once per worker and shared by every forked child.
+
+    Inputs that hold torch objects are decoded here only once torch is loaded; before that they
+    are decoded in the child, and only if the student defines the function that takes them, so
+    a worker without torch stays light and cheap to fork.
+    """
 
     def __init__(self) -> None:
-        self._cache: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._encoded: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._decoded: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
-    def get(self, path: str | None) -> dict[str, list[dict[str, Any]]]:
+    def for_job(self, path: str | None) -> dict[str, Any]:
         if not path:
             return {}
-        if path not in self._cache:
-            encoded = json.loads(Path(path).read_text())
-            if codec.needs_torch(encoded):
-                _preload_torch()
-            self._cache[path] = {name: [codec.decode_args(c) for c in cases] for name, cases in encoded.items()}
-        return self._cache[path]
+        if path not in self._encoded:
+            self._encoded[path] = json.loads(Path(path).read_text())
+        calls: dict[str, Any] = {}
+        for name, cases in self._encoded[path].items():
+            if (path, name) in self._decoded or not codec.needs_torch(cases) or "torch" in sys.modules:
+                if (path, name) not in self._decoded:
+                    self._decoded[path, name] = [codec.decode_args(c) for c in cases]
+                calls[name] = self._decoded[path, name]
+            else:
+                calls[name] = lambda cases=cases: [codec.decode_args(c) for c in cases]
+        return calls
 
 
 def _sandboxed_child(request: dict[str, Any], calls: dict[str, Any], policy: sandbox.Policy, write_fd: int, root: Path) -> None:
@@ -154,9 +165,9 @@ def _watch(pid: int, read_fd: int, limits: dict[str, float], started: float) -> 
 def run(request: dict[str, Any], calls: Calls, scratch: Path, slot: int) -> dict[str, Any]:
     started = time.monotonic()
     policy = sandbox.Policy(**request["policy"], uid=60000 + slot)
-    job_calls = calls.get(request.get("calls"))
     if request.get("torch"):
         _preload_torch()
+    job_calls = calls.for_job(request.get("calls"))
     read_fd, write_fd = os.pipe()
     root = Path(tempfile.mkdtemp(dir=scratch))
     pid = os.fork()
