@@ -1,9 +1,10 @@
 """Scoring, in the grader's process: each part's checks compared with the expected values, then points.
 
 A part earns full marks when every value it reads is right and every function the submission
-defines for it is right on all hidden inputs; an optional function that is not defined is left
-out. Partial credit is proportional to the checks' weights; a function check counts the
-fraction of hidden inputs it gets right.
+defines for it is right on all hidden inputs (as the specs say); an optional function that is not
+defined is left out. Partial credit is proportional to the weights of the checks that are right;
+a function check is right only when it is right on every input, so code that handles the spec's
+own input but not others earns nothing for the function.
 """
 
 from __future__ import annotations
@@ -104,12 +105,13 @@ def _function_check(check: Check, expected: Expected, outcome: RunOutcome) -> Ch
             text = "right" if verdict.ok else verdict.message
         if len(result.details) < MAX_CASE_LINES or text != "right":
             result.details.append(_call_line(index, case.kwargs, text))
-    result.fraction = right / len(cases) if cases else 0.0
-    if right == len(cases):
-        result.status, result.message = "correct", f"{check.name} is right on all {len(cases)} inputs"
+    if cases and right == len(cases):
+        result.status, result.fraction = "correct", 1.0
+        result.message = f"{check.name} is right on all {len(cases)} inputs"
     else:
-        result.status = "error" if errors == len(cases) else ("partial" if right else "incorrect")
-        result.message = f"{check.name} is right on {right} of {len(cases)} inputs (the spec's own and hidden ones of other sizes)"
+        result.status = "error" if errors else "incorrect"
+        result.message = (f"{check.name} is right on {right} of {len(cases)} inputs (the spec's own and hidden ones "
+                          "of other sizes); a function earns its points when it is right on all of them")
     return result
 
 
