@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +43,29 @@ def _npy_bytes(array: np.ndarray) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _check_header(data: io.BytesIO) -> None:
+    """Refuse a header that declares more data than the limit before numpy allocates it."""
+    version = np.lib.format.read_magic(data)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(data)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(data)
+    else:
+        raise ValueError(f".npy format version {version} is not accepted")
+    if dtype.hasobject:
+        raise ValueError("object arrays are not accepted")
+    if math.prod(shape) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise ValueError(f"the header declares {shape} {dtype}, more than {MAX_ARRAY_BYTES} bytes")
+    data.seek(0)
+
+
 def _load_npy(text: Any) -> np.ndarray:
     if type(text) is not str or len(text) > MAX_ARRAY_BYTES * 4 // 3 + 1024:
         raise DecodeError("array payload is not a bounded string")
     try:
-        array = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+        data = io.BytesIO(base64.b64decode(text, validate=True))
+        _check_header(data)
+        array = np.load(data, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise DecodeError(f"array payload is not a valid .npy: {exc}") from None
     if type(array) is not np.ndarray or array.dtype.kind not in _NUMERIC_KINDS:
@@ -59,7 +78,10 @@ def _load_npy(text: Any) -> np.ndarray:
 def _tensor_to_numpy(obj: Any) -> np.ndarray | None:
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().numpy()
+        try:
+            return obj.detach().cpu().numpy()
+        except (TypeError, RuntimeError):  # bfloat16, sparse, ...: numpy has no such array
+            return obj.detach().cpu().to_dense().double().numpy() if obj.is_floating_point() else None
     return None
 
 
@@ -82,7 +104,7 @@ def encode_value(obj: Any, depth: int = 0) -> Any:
             return {"unreadable": f"an array of dtype {array.dtype} (numbers were expected)"}
         if array.nbytes > MAX_ARRAY_BYTES:
             return {"unreadable": f"an array of {array.nbytes} bytes (the limit is {MAX_ARRAY_BYTES})"}
-        return {"npy": _npy_bytes(np.ascontiguousarray(array))}
+        return {"npy": _npy_bytes(array.copy(order="C"))}
     if kind in (list, tuple):
         if depth >= MAX_DEPTH or len(obj) > MAX_ITEMS:
             return {"unreadable": "a list nested too deep or too long"}

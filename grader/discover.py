@@ -36,7 +36,7 @@ class DiscoveryError(ValueError):
 
 def natural_key(name: str) -> list[object]:
     """Order names as a person would: 'part 2' before 'part 10', case ignored."""
-    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name.casefold())]
+    return [int(tok) if tok.isascii() and tok.isdigit() else tok for tok in re.split(r"([0-9]+)", name.casefold())]
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -32,8 +32,8 @@ def _number(value: float) -> str:
 
 
 def _safe(text: str) -> str:
-    """A spreadsheet runs a cell that starts with =, +, - or @ as a formula; quote it."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """A spreadsheet runs a cell that starts with =, +, -, @, tab or CR as a formula; quote it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_gradebook(path: Path, results: list[SubmissionResult], rubrics: dict[str, Rubric]) -> None:

@@ -59,7 +59,10 @@ def _notebook_cells(text: str, name: str) -> list[str]:
         if type(nb) is dict and "worksheets" in nb:  # nbformat 3 and older keep cells elsewhere
             return _old_notebook_cells(text, name)
         raise SourceError(f"{name} is not a Jupyter notebook (no list of cells)")
-    if nb.get("nbformat", 4) < 4:
+    version = nb.get("nbformat", 4)
+    if type(version) is not int:
+        raise SourceError(f"{name} is not a Jupyter notebook (its nbformat version is {version!r})")
+    if version < 4:
         return _old_notebook_cells(text, name)
     sources = []
     for cell in nb.get("cells", []):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import grader
 from grader import gradebook, report, sandbox
@@ -79,16 +81,32 @@ def grade_one(pool: Pool, submission: Submission, rubric: Rubric, expected: Expe
 
 
 class Progress:
-    """One line on stderr per graded submission (a TA watching a long run sees it move)."""
+    """Progress on stderr: a bar on a terminal; otherwise a line per hand-in (every 5% for large runs)."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.total, self.done, self.stream = 0, 0, stream
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.total, self.done, self.cached, self.stream = 0, 0, 0, stream
+        self.started = time.monotonic()
+        self.bar = stream.isatty()
+        self.lock = threading.Lock()  # called from every worker thread
 
     def __call__(self, result: SubmissionResult, cached: bool) -> None:
+        with self.lock:
+            self._show(result, cached)
+
+    def _show(self, result: SubmissionResult, cached: bool) -> None:
         self.done += 1
-        how = "cached" if cached else f"{result.seconds:.1f} s"
-        print(f"[{self.done}/{self.total}] {result.assignment}/{result.student}: "
-              f"{result.score:g}/{result.max_score:g} ({how})", file=self.stream, flush=True)
+        self.cached += cached
+        if self.bar:
+            filled = int(30 * self.done / max(self.total, 1))
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
+                              f"({self.cached} cached) {time.monotonic() - self.started:.1f} s")
+            if self.done == self.total:
+                self.stream.write("\n")
+        elif self.total <= 50 or self.done % max(self.total // 20, 1) == 0 or self.done == self.total:
+            how = "cached" if cached else f"{result.seconds:.1f} s"
+            self.stream.write(f"[{self.done}/{self.total}] {result.assignment}/{result.student}: "
+                              f"{result.score:g}/{result.max_score:g} ({how})\n")
+        self.stream.flush()
 
 
 def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,

@@ -76,6 +76,15 @@ class SubmissionResult:
         return cls(**{**data, "parts": parts})
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()  # what open() would have given the file; mkstemp's 0600 is for secrets
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: a reader sees the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +94,7 @@ def write_atomic(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _MODE)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

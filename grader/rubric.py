@@ -8,6 +8,7 @@ how it is compared, and which points a person grades. See `rubrics/README.md` fo
 from __future__ import annotations
 
 import importlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +133,9 @@ def _reference(path: Path, where: str, name: Any) -> str:
     return name
 
 
-def _parse_check(path: Path, where: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Check:
+def _parse_check(path: Path, where: str, raw: Any, defaults: dict[str, Any]) -> Check:
+    if type(raw) is not dict:
+        raise RubricError.at(path, where, f"must be a table ([[part.check]]), got {raw!r}")
     _check_keys(path, where, raw, _CHECK_KEYS)
     value, function = raw.get("value"), raw.get("function")
     if (value is None) == (function is None):
@@ -143,6 +146,8 @@ def _parse_check(path: Path, where: str, raw: dict[str, Any], defaults: dict[str
     kind = raw.get("kind")
     if kind not in KINDS:
         raise RubricError.at(path, f"{where}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "predicate" and value is None:
+        raise RubricError.at(path, f"{where}.kind", "'predicate' judges a value; a function check needs a comparison kind")
     if value is not None:
         if "cases" in raw or "reference" in raw:
             raise RubricError.at(path, where, "a value check takes 'expected', not 'reference'/'cases'")
@@ -165,7 +170,7 @@ def _parse_check(path: Path, where: str, raw: dict[str, Any], defaults: dict[str
             raise RubricError.at(path, f"{where}.accepted.{choice}", "must be a list of strings")
         accepted[choice] = tuple(phrasings)
     weight = float(_typed(path, where, raw, "weight", (int, float), 1))
-    if weight <= 0:
+    if not math.isfinite(weight) or weight <= 0:
         raise RubricError.at(path, f"{where}.weight", "must be positive")
     return Check(
         kind=kind,
@@ -195,8 +200,8 @@ def _parse_part(path: Path, index: int, raw: Any, defaults: dict[str, Any]) -> P
     where = f"part {part_id!r}"
     points = float(_typed(path, where, raw, "points", (int, float), 0))
     manual_points = float(_typed(path, where, raw, "manual_points", (int, float), 0))
-    if points < 0 or manual_points < 0:
-        raise RubricError.at(path, where, "points cannot be negative")
+    if not (math.isfinite(points) and math.isfinite(manual_points)) or points < 0 or manual_points < 0:
+        raise RubricError.at(path, where, "points must be finite and not negative")
     checks_raw = _typed(path, where, raw, "check", (list,), [])
     checks = tuple(_parse_check(path, f"{where}.check[{i}]", c, defaults) for i, c in enumerate(checks_raw))
     manual = _typed(path, where, raw, "manual", (str,), "")
@@ -222,6 +227,8 @@ def load_rubric(path: str | Path) -> Rubric:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RubricError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise RubricError(f"{path}: not UTF-8 text (byte {exc.start}); save the rubric as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{path}: not valid TOML: {exc}") from None
     _check_keys(path, "top level", data, _TOP_KEYS)
@@ -230,6 +237,8 @@ def load_rubric(path: str | Path) -> Rubric:
         raise RubricError.at(path, "assignment", "must be the assignment id, a non-empty string")
     defaults = _typed(path, "top level", data, "defaults", (dict,), {})
     _check_keys(path, "defaults", defaults, _DEFAULT_KEYS)
+    for key, types in (("rtol", (int, float)), ("atol", (int, float)), ("seed", (int,)), ("random_cases", (int,))):
+        _typed(path, "defaults", defaults, key, types, None)
     limits_raw = _typed(path, "top level", data, "limits", (dict,), {})
     _check_keys(path, "limits", limits_raw, _LIMIT_KEYS)
     limits = Limits(**{k: _typed(path, "limits", limits_raw, k, (int, float), getattr(Limits, k)) for k in limits_raw})

@@ -53,6 +53,8 @@ def check_hours(text: str | int | float | None) -> tuple[bool, str]:
 
 def check_pledge(text: str | None) -> tuple[bool, str]:
     """The pledge's exact words (case, spacing and punctuation aside), then initials."""
+    if text is not None and type(text) is not str:
+        return False, f"the pledge must be text (a string), not {type(text).__name__}"
     match = _PLEDGE.search(text or "")
     if match is None:
         return False, f'honour statement not found: "{PLEDGE}"'
