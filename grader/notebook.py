@@ -8,6 +8,7 @@ the sandboxed child provides a `get_ipython()` that decides what each call does.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,13 @@ class SourceError(ValueError):
     """A file that cannot be read as code; the message is for the student."""
 
 
+_IPYTHON_SYNTAX = re.compile(r"^\s*[%!?]|[?]\s*$|=\s*[%!]", re.MULTILINE)
+
+
 def to_python(source: str) -> str:
     """IPython syntax to plain Python; source IPython cannot transform is left for compile() to report."""
+    if not _IPYTHON_SYNTAX.search(source):
+        return source  # the common case, and the transformer is slow
     try:
         return _TRANSFORMER.transform_cell(source)
     except (SyntaxError, ValueError, IndexError):

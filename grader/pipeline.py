@@ -129,20 +129,21 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
             todo.append(index)
     if todo:
         work_dir = options.out / ".work"
-        needed = {submissions[i].assignment for i in todo}
-        expected = {a: compute_expected(rubrics[a], work_dir) for a in sorted(needed)}
-
-        def work(index: int) -> SubmissionResult:
-            submission = submissions[index]
-            result = grade_one(pool, submission, rubrics[submission.assignment], expected[submission.assignment],
-                               options, keys[index])
-            write_atomic(cache_dir / f"{keys[index]}.json", json.dumps(result.to_dict()))
-            if progress:
-                progress(result, False)
-            return result
-
         todo.sort(key=lambda i: mentions_torch(submissions[i]))
-        with Pool(options.jobs, work_dir) as pool, ThreadPoolExecutor(options.jobs) as executor:
+        # the workers preload while this process computes the expected values
+        with Pool(options.jobs, work_dir, options.isolate) as pool, ThreadPoolExecutor(options.jobs) as executor:
+            needed = {submissions[i].assignment for i in todo}
+            expected = {a: compute_expected(rubrics[a], work_dir) for a in sorted(needed)}
+
+            def work(index: int) -> SubmissionResult:
+                submission = submissions[index]
+                result = grade_one(pool, submission, rubrics[submission.assignment],
+                                   expected[submission.assignment], options, keys[index])
+                write_atomic(cache_dir / f"{keys[index]}.json", json.dumps(result.to_dict()))
+                if progress:
+                    progress(result, False)
+                return result
+
             for index, result in zip(todo, executor.map(work, todo)):
                 results[index] = result
     return [r for r in results if r is not None], warnings

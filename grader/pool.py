@@ -7,7 +7,6 @@ import os
 import queue
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +22,35 @@ def worker_env(cache_dir: Path) -> dict[str, str]:
 
 
 class Worker:
-    def __init__(self, slot: int, work_dir: Path) -> None:
+    def __init__(self, slot: int, work_dir: Path, isolate: bool) -> None:
         self.slot = slot
         self.work_dir = work_dir
+        self.isolate = isolate
         self.process: subprocess.Popen[str] | None = None
+        self.ready = False
 
     def start(self) -> None:
+        """Start the worker process; it preloads in the background until the first request."""
         log = open(self.work_dir / f"worker-{self.slot}.log", "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.worker", "--slot", str(self.slot)],
+            [sys.executable, "-I", "-m", "grader.worker", "--slot", str(self.slot), *(["--isolate"] if self.isolate else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.work_dir,
             env=worker_env(self.work_dir),
         )
         log.close()
-        ready = self.process.stdout.readline()
-        if not ready:
+        self.ready = False
+
+    def _wait_ready(self) -> None:
+        if not self.process.stdout.readline():
             raise RuntimeError(f"a grading worker failed to start; see {self.work_dir / f'worker-{self.slot}.log'}")
+        self.ready = True
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         """One request and its answer; a worker that dies is replaced and the request is reported lost."""
         if self.process is None or self.process.poll() is not None:
             self.start()
+        if not self.ready:
+            self._wait_ready()
         try:
             self.process.stdin.write(json.dumps(message) + "\n")
             self.process.stdin.flush()
@@ -69,10 +76,10 @@ class Worker:
 class Pool:
     """`jobs` workers; `request` blocks until one is free. Use as a context manager."""
 
-    def __init__(self, jobs: int, work_dir: Path) -> None:
+    def __init__(self, jobs: int, work_dir: Path, isolate: bool) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
         self.idle: queue.Queue[Worker] = queue.Queue()
-        self.workers = [Worker(slot, work_dir) for slot in range(jobs)]
+        self.workers = [Worker(slot, work_dir, isolate) for slot in range(jobs)]
         for worker in self.workers:
             self.idle.put(worker)
 
@@ -84,11 +91,8 @@ class Pool:
             self.idle.put(worker)
 
     def __enter__(self) -> "Pool":
-        threads = [threading.Thread(target=w.start) for w in self.workers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        for worker in self.workers:
+            worker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

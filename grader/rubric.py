@@ -7,7 +7,10 @@ how it is compared, and which points a person grades. See `rubrics/README.md` fo
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
+import importlib.util
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -121,15 +124,26 @@ def _typed(path: Path, where: str, table: dict[str, Any], key: str, types: tuple
     return value
 
 
+@functools.cache
+def _reference_functions(module_name: str) -> frozenset[str] | None:
+    """The functions a reference module defines, read from its source without importing it
+    (importing reference/cnn.py imports torch: seconds that the workers' start-up can hide)."""
+    spec = importlib.util.find_spec(f"reference.{module_name}") if module_name.isidentifier() else None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
+
+
 def _reference(path: Path, where: str, name: Any) -> str:
-    if type(name) is not str or ":" not in name:
+    if type(name) is not str or name.count(":") != 1:
         raise RubricError.at(path, where, f"must be 'module:function' in reference/, got {name!r}")
-    try:
-        func = resolve(name)
-    except (ImportError, AttributeError) as exc:
-        raise RubricError.at(path, where, f"cannot find reference {name!r}: {exc}") from None
-    if not callable(func):
-        raise RubricError.at(path, where, f"reference {name!r} is not a function")
+    module_name, func_name = name.split(":")
+    functions = _reference_functions(module_name)
+    if functions is None:
+        raise RubricError.at(path, where, f"cannot find reference {name!r}: there is no reference/{module_name}.py")
+    if func_name not in functions:
+        raise RubricError.at(path, where, f"cannot find reference {name!r}: reference/{module_name}.py defines no function {func_name!r}")
     return name
 
 

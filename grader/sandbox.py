@@ -1,13 +1,15 @@
 """The walls around one submission: Linux namespaces, a private filesystem view, limits and a dropped uid.
 
-Entered in two steps by processes the worker forks (see `worker.py`):
-1. `unshare_namespaces()` in the first child: new pid, mount, network, IPC and UTS namespaces.
-2. `enter()` in its child, which is pid 1 of the new pid namespace (so everything the student
-   starts dies with it): a tmpfs root that holds only read-only system and Python libraries, the
-   grader's own package (never `reference/`), and a copy of this student's files, fresh /proc and /tmp, `chroot`, resource limits, an
-   unprivileged uid of its own, no new privileges, an empty environment.
-
-No network: the new network namespace has only a loopback interface, which is down.
+Set up in two steps, so that each submission pays only for what must be fresh:
+1. `prepare_worker()`, once per worker: the worker moves into its own mount and network
+   namespaces (an empty network: a loopback interface that is down) and builds a template root:
+   a tmpfs holding read-only binds of the system and Python libraries, the grader's own package
+   (never `reference/`) and a few devices.
+2. `spawn()` + `enter()`, per submission: a child cloned straight into new pid, mount, IPC and UTS
+   namespaces, so it is pid 1 and everything the student starts dies with it; it mounts a fresh
+   /proc, a fresh /tmp and a working folder holding a copy of this student's files only,
+   `chroot`s into the template, sets its limits, takes the worker's own unprivileged uid, forbids
+   new privileges and empties its environment.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"
        "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 _libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine, 56)
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,6 @@ def _check(result: int, what: str) -> None:
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     _check(_libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
                        data and data.encode()), f"mount {target}")
-
-
-def unshare_namespaces() -> None:
-    _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
 
 
 def die_with_parent() -> None:
@@ -118,9 +118,11 @@ def _copy_in(files: list[tuple[str, str]], workdir: Path, uid: int | None) -> No
             os.chown(path, uid, uid)
 
 
-def _build_root(root: Path, policy: Policy, files: list[tuple[str, str]]) -> None:
+def prepare_worker(root: Path) -> None:
+    """Once per worker, before any submission: private namespaces and the read-only template root."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", str(root), "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755")
+    _mount("tmpfs", str(root), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for source in (*SYSTEM_DIRS, *_python_dirs(), *SYSTEM_FILES, str(Path(__file__).resolve().parent)):
         _bind(root, source)
     for hidden in hidden_dirs():
@@ -130,14 +132,39 @@ def _build_root(root: Path, policy: Policy, files: list[tuple[str, str]]) -> Non
     for device in DEVICES:
         _bind(root, f"/dev/{device}", writable=True)
     for folder, mode in (("proc", 0o555), ("tmp", 0o1777), (WORKDIR.lstrip("/"), 0o755)):
-        (root / folder).mkdir(mode=mode, exist_ok=True)
+        (root / folder).mkdir(mode=mode)
+    _mount(None, str(root), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def spawn(isolate: bool) -> int:
+    """Fork, or with isolation clone straight into new pid, mount, IPC and UTS namespaces.
+
+    The clone is the raw system call with os.fork's own before/after hooks around it, so the
+    child is pid 1 of its namespace without the extra process a plain unshare would need.
+    """
+    if not isolate:
+        return os.fork()
+    flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | signal.SIGCHLD
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = _libc.syscall(_SYS_CLONE, ctypes.c_ulong(flags), None, None, None, None)
+    if pid == 0:
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+        return 0
+    errno = ctypes.get_errno()
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise SandboxError(errno, f"clone: {os.strerror(errno)}")
+    return pid
+
+
+def _enter_root(root: Path, policy: Policy, files: list[tuple[str, str]]) -> None:
+    """In the cloned child: fresh /proc, /tmp and working folder over the template, then chroot."""
     _mount("proc", str(root / "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _mount("tmpfs", str(root / "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.disk_mb}m,mode=1777")
     handed_in = sum(os.path.getsize(source) for source, _ in files) // 2**20 + 1
-    _mount("tmpfs", str(root / WORKDIR.lstrip("/")), "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={policy.disk_mb + handed_in}m,mode=0755")
-    _copy_in(files, root / WORKDIR.lstrip("/"), policy.uid)
-    _mount(None, str(root), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    workdir = root / WORKDIR.lstrip("/")
+    _mount("tmpfs", str(workdir), "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.disk_mb + handed_in}m,mode=0755")
+    _copy_in(files, workdir, policy.uid)
     os.chroot(root)
     os.chdir(WORKDIR)
 
@@ -178,7 +205,7 @@ def enter(policy: Policy, files: list[tuple[str, str]], root: Path) -> None:
     os.environ.clear()
     os.environ.update(ENV)
     if policy.isolate:
-        _build_root(root, policy, files)
+        _enter_root(root, policy, files)
     else:
         root.mkdir(parents=True, exist_ok=True)
         _copy_in(files, root, None)
@@ -200,10 +227,14 @@ def unavailable_reason() -> str | None:
     if pid == 0:
         os.close(read_fd)
         try:
-            unshare_namespaces()
+            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
             _mount(None, "/", None, MS_REC | MS_PRIVATE)
             _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
-            os._exit(0)
+            child = spawn(isolate=True)
+            if child == 0:
+                os._exit(0 if os.getpid() == 1 else 1)
+            _, status = os.waitpid(child, 0)
+            os._exit(os.waitstatus_to_exitcode(status))
         except BaseException as exc:
             os.write(write_fd, str(exc).encode()[:500])
             os._exit(1)

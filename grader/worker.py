@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy  # noqa: F401 - preloaded so that every child starts with it
+import numpy
 
 from grader import child, codec, sandbox
 
@@ -39,7 +39,13 @@ def _preload_torch() -> None:
     import torch
 
     torch.set_num_threads(1)
-    import grader.fixtures  # noqa: F401 - rebuilds the grader's CNN from its weights in the child
+    import grader.fixtures
+
+    # torch initialises much lazily on first use; do it once here, not in every child
+    model = grader.fixtures.make_model(0)
+    with torch.no_grad():
+        model(torch.zeros(2, 1, 28, 28)).softmax(dim=1).numpy()
+    torch.tensor(numpy.zeros(2)).numpy()
 
 
 class Calls:
@@ -71,34 +77,21 @@ class Calls:
 
 
 def _sandboxed_child(request: dict[str, Any], calls: dict[str, Any], policy: sandbox.Policy, write_fd: int, root: Path) -> None:
-    """Runs in the forked child; never returns."""
-    code = 70
+    """Runs in the spawned child (pid 1 of its namespaces when isolated); never returns."""
+    channel = child.Channel(write_fd)
     try:
         sandbox.die_with_parent()
-        if policy.isolate:
-            sandbox.unshare_namespaces()
-        pid = os.fork()
-        if pid == 0:
-            code = 71
-            channel = child.Channel(write_fd)
-            try:
-                sandbox.die_with_parent()
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(devnull, fd)
-                sandbox.enter(policy, [tuple(f) for f in request["files"]], root)
-            except BaseException as exc:  # the sandbox could not be built: report, run nothing
-                channel.send({"t": "sandbox_error", "message": f"{type(exc).__name__}: {exc}"})
-                os._exit(71)
-            child.run_job(channel, request["job"], calls)
-            code = 0
-        else:
-            os.close(write_fd)
-            _, status = os.waitpid(pid, 0)
-            code = os.waitstatus_to_exitcode(status)
-            code = 128 - code if code < 0 else code
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        sandbox.enter(policy, [tuple(f) for f in request["files"]], root)
+    except BaseException as exc:  # the sandbox could not be built: report, run nothing
+        channel.send({"t": "sandbox_error", "message": f"{type(exc).__name__}: {exc}"})
+        os._exit(71)
+    try:
+        child.run_job(channel, request["job"], calls)
     finally:
-        os._exit(code)
+        os._exit(0)
 
 
 class Frames:
@@ -162,28 +155,31 @@ def _watch(pid: int, read_fd: int, limits: dict[str, float], started: float) -> 
     return frames, killed
 
 
-def run(request: dict[str, Any], calls: Calls, scratch: Path, slot: int) -> dict[str, Any]:
+def run(request: dict[str, Any], calls: Calls, scratch: Path, template: Path | None, slot: int) -> dict[str, Any]:
     started = time.monotonic()
     policy = sandbox.Policy(**request["policy"], uid=60000 + slot)
+    if policy.isolate != (template is not None):
+        raise RuntimeError("a request's isolation does not match the worker's")
     if request.get("torch"):
         _preload_torch()
     job_calls = calls.for_job(request.get("calls"))
     read_fd, write_fd = os.pipe()
-    root = Path(tempfile.mkdtemp(dir=scratch))
-    pid = os.fork()
+    root = template or Path(tempfile.mkdtemp(dir=scratch))
+    pid = sandbox.spawn(policy.isolate)
     if pid == 0:
         os.close(read_fd)
         _sandboxed_child(request, job_calls, policy, write_fd, root)
     os.close(write_fd)
     frames, killed = _watch(pid, read_fd, request["job"]["limits"], started)
     _, status = os.waitpid(pid, 0)
-    _remove(root)
+    if template is None:
+        _remove(root)
     return {"id": request["id"], "frames": frames.frames, "killed": killed,
             "exit": os.waitstatus_to_exitcode(status), "seconds": time.monotonic() - started}
 
 
 def _remove(root: Path) -> None:
-    """The sandbox root is an empty mount point on the host; without isolation it holds the copy."""
+    """Without isolation, the copy of the hand-in sits in a temporary folder of the host."""
     import shutil
 
     shutil.rmtree(root, ignore_errors=True)
@@ -192,17 +188,23 @@ def _remove(root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--slot", type=int, default=0)
+    parser.add_argument("--isolate", action="store_true")
     args = parser.parse_args()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints from libraries never reach the protocol
     _preload_plotting()
     calls = Calls()
     with tempfile.TemporaryDirectory(prefix="grader-sandbox-") as scratch:
+        template = None
+        if args.isolate:
+            template = Path(scratch) / "root"
+            template.mkdir()
+            sandbox.prepare_worker(template)
         protocol.write(json.dumps({"ready": True}) + "\n")
         for line in sys.stdin:
             request = json.loads(line)
             try:
-                answer = run(request, calls, Path(scratch), args.slot)
+                answer = run(request, calls, Path(scratch), template, args.slot)
             except Exception as exc:  # the worker itself failed on this request: say so, stay alive
                 answer = {"id": request.get("id"), "frames": [], "killed": f"worker error: {type(exc).__name__}: {exc}", "exit": -1}
             protocol.write(json.dumps(answer) + "\n")
