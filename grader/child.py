@@ -179,7 +179,9 @@ def run_cells(channel: Channel, job: dict[str, Any], namespace: dict[str, Any], 
         except Timeout:
             record.update(status="timeout")
         except MemoryError:
-            record.update(status="error", error={"type": "MemoryError", "message": "the memory limit was reached", "traceback": ""})
+            limit = job["limits"].get("memory_mb")
+            record.update(status="error", error={"type": "MemoryError", "traceback": "",
+                                                 "message": f"the memory limit of {limit} MB was reached in this cell"})
         except BaseException as exc:  # the student's exception, SystemExit included, is a result to report
             record.update(status="error", error=_error(exc, student_files))
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +27,7 @@ class Submission:
         """Files copied beside the code (a student's own data), never other students' files."""
         if not self.root.is_dir():
             return list(self.files)
-        return sorted(p for p in self.root.rglob("*")
-                      if p.is_file() and not _hidden(p, self.root) and p.stat().st_size <= MAX_FILE_BYTES)
+        return [p for p in _regular_files(self.root) if p.stat().st_size <= MAX_FILE_BYTES]
 
 
 class DiscoveryError(ValueError):
@@ -39,15 +39,28 @@ def natural_key(name: str) -> list[object]:
     return [int(tok) if tok.isascii() and tok.isdigit() else tok for tok in re.split(r"([0-9]+)", name.casefold())]
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") or part in ("__pycache__", ".ipynb_checkpoints") for part in path.relative_to(root).parts)
+def _regular_files(folder: Path) -> list[Path]:
+    """Plain files under `folder`, links not followed: a link could point at a classmate's work."""
+    found = []
+    for directory, subdirs, names in os.walk(folder):
+        subdirs[:] = [d for d in subdirs if not d.startswith(".") and d not in ("__pycache__", ".ipynb_checkpoints")]
+        found.extend(Path(directory, n) for n in names if not n.startswith("."))
+    return sorted(p for p in found if not p.is_symlink() and p.is_file())
+
+
+def _links(folder: Path) -> list[Path]:
+    found = []
+    for directory, subdirs, names in os.walk(folder):
+        found.extend(Path(directory, n) for n in [*subdirs, *names] if Path(directory, n).is_symlink())
+    return sorted(found)
 
 
 def _student_folder(assignment: str, folder: Path) -> Submission:
     files: list[Path] = []
     notes: list[str] = []
-    for path in sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)),
-                       key=lambda p: natural_key(str(p.relative_to(folder)))):
+    for link in _links(folder):
+        notes.append(f"{link.relative_to(folder)} is a link and was left out; hand in the file itself")
+    for path in sorted(_regular_files(folder), key=lambda p: natural_key(str(p.relative_to(folder)))):
         name = path.relative_to(folder)
         if path.stat().st_size > MAX_FILE_BYTES:
             notes.append(f"{name} was left out: it is larger than {MAX_FILE_BYTES // 2**20} MB")
@@ -73,7 +86,7 @@ def assignment_submissions(assignment: str, folder: Path) -> list[Submission]:
             continue
         if entry.is_dir():
             found.append(_student_folder(assignment, entry))
-        elif entry.is_file() and entry.suffix.lower() in RUNNABLE:
+        elif entry.is_file() and not entry.is_symlink() and entry.suffix.lower() in RUNNABLE:
             found.append(_flat_file(assignment, entry))
     return found
 

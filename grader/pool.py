@@ -1,27 +1,101 @@
-"""The grader's side of the workers: start them with a clean environment, hand out requests, replace the dead."""
+"""The grader's side of the sandbox: a zygote per slot, a job file and a named pipe per submission,
+and the clock: a child silent for longer than a cell's limit, or past the submission's limit,
+is killed with everything it started.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import queue
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 WORKER_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
+MAX_CHANNEL_BYTES = 64 * 2**20
+GRACE_SECONDS = 2.0
 
 
 def worker_env(cache_dir: Path) -> dict[str, str]:
-    """None of the grader's own variables (tokens, credentials) reach a worker, hence no student."""
+    """None of the grader's own variables (tokens, credentials) reach a zygote, hence no student."""
     env = {k: os.environ[k] for k in WORKER_ENV_KEEP if k in os.environ}
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg",
                MPLCONFIGDIR=str(cache_dir / "matplotlib"), HOME=str(cache_dir))
     return env
 
 
+class Frames:
+    """Length-prefixed JSON frames from the child, bounded in size; anything else marks the channel corrupt."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.total = 0
+        self.frames: list[Any] = []
+        self.corrupt = ""
+
+    def feed(self, data: bytes) -> None:
+        self.total += len(data)
+        if self.total > MAX_CHANNEL_BYTES:
+            self.corrupt = f"the submission sent more than {MAX_CHANNEL_BYTES // 2**20} MB of results"
+            return
+        self.buffer += data
+        while not self.corrupt:
+            header, newline, rest = self.buffer.partition(b"\n")
+            if not newline:
+                if len(header) > 12:
+                    self.corrupt = "the result channel was written to by something else"
+                return
+            if not header.isdigit() or len(header) > 12:
+                self.corrupt = "the result channel was written to by something else"
+                return
+            size = int(header)
+            if len(rest) < size:
+                return
+            try:
+                self.frames.append(json.loads(rest[:size]))
+            except (ValueError, RecursionError):
+                self.corrupt = "the result channel carried data that is not JSON"
+                return
+            self.buffer = rest[size:]
+
+
+def watch(pid: int, read_fd: int, limits: dict[str, float], started: float) -> tuple[Frames, str]:
+    """Collect frames until every writer is gone; kill the child when it is quiet too long or runs past its time."""
+    frames = Frames()
+    quiet_limit = max(limits["cell_timeout"], limits["call_timeout"]) + GRACE_SECONDS
+    deadline = started + limits["submission_timeout"]
+    last = time.monotonic()
+    killed = ""
+    while True:
+        now = time.monotonic()
+        wait = min(deadline - now, last + quiet_limit - now)
+        if wait <= 0 or frames.corrupt:
+            killed = frames.corrupt or ("submission_timeout" if now >= deadline else "hung")
+            os.kill(pid, signal.SIGKILL)
+            break
+        ready, _, _ = select.select([read_fd], [], [], wait)
+        if not ready:
+            continue
+        data = os.read(read_fd, 1 << 20)
+        if not data:
+            break
+        last = time.monotonic()
+        frames.feed(data)
+    return frames, killed
+
+
+class ZygoteError(RuntimeError):
+    pass
+
+
 class Worker:
+    """One slot: a zygote process and the submissions it runs, one at a time."""
+
     def __init__(self, slot: int, work_dir: Path, isolate: bool) -> None:
         self.slot = slot
         self.work_dir = work_dir
@@ -30,37 +104,59 @@ class Worker:
         self.ready = False
 
     def start(self) -> None:
-        """Start the worker process; it preloads in the background until the first request."""
+        """Start the zygote; it preloads in the background until the first request."""
         log = open(self.work_dir / f"worker-{self.slot}.log", "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.worker", "--slot", str(self.slot), *(["--isolate"] if self.isolate else [])],
+            [sys.executable, "-I", "-m", "grader.zygote", "--slot", str(self.slot), *(["--isolate"] if self.isolate else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.work_dir,
             env=worker_env(self.work_dir),
         )
         log.close()
         self.ready = False
 
-    def _wait_ready(self) -> None:
-        if not self.process.stdout.readline():
-            raise RuntimeError(f"a grading worker failed to start; see {self.work_dir / f'worker-{self.slot}.log'}")
-        self.ready = True
+    def _reply(self, key: str) -> int:
+        line = self.process.stdout.readline()
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = None
+        if type(reply) is not dict or type(reply.get(key)) is not int:
+            raise ZygoteError(f"the grading worker answered {line[:80]!r} where it should say {key!r}")
+        return reply[key]
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        """One request and its answer; a worker that dies is replaced and the request is reported lost."""
+        """Run one submission; a zygote that dies or misbehaves is replaced and the submission reported lost."""
+        started = time.monotonic()
         if self.process is None or self.process.poll() is not None:
             self.start()
-        if not self.ready:
-            self._wait_ready()
+        job = self.work_dir / f"job-{self.slot}.json"
+        channel = self.work_dir / f"channel-{self.slot}"
+        job.write_text(json.dumps({"files": message["files"], "job": message["job"]}))
+        channel.unlink(missing_ok=True)
+        os.mkfifo(channel, 0o600)
+        read_fd = os.open(channel, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            self.process.stdin.write(json.dumps(message) + "\n")
+            if not self.ready:
+                if not self.process.stdout.readline():
+                    raise ZygoteError(f"it failed to start; see {self.work_dir / f'worker-{self.slot}.log'}")
+                self.ready = True
+            command = {"job": str(job), "channel": str(channel), "calls": message["calls"],
+                       "torch": message["torch"], "policy": message["policy"]}
+            self.process.stdin.write(json.dumps(command) + "\n")
             self.process.stdin.flush()
-            line = self.process.stdout.readline()
-        except (BrokenPipeError, OSError):
-            line = ""
-        if not line:
+            pid = self._reply("pid")
+            frames, killed = watch(pid, read_fd, message["job"]["limits"], started)
+            status = self._reply("exit")
+        except (ZygoteError, BrokenPipeError, OSError) as exc:
             self.stop()
-            return {"id": message.get("id"), "frames": [], "killed": "the grading worker died while running this submission", "exit": -1}
-        return json.loads(line)
+            return {"id": message["id"], "frames": [], "exit": -1,
+                    "killed": f"the grading worker died while running this submission ({exc})"}
+        finally:
+            os.close(read_fd)
+            channel.unlink(missing_ok=True)
+            job.unlink(missing_ok=True)
+        return {"id": message["id"], "frames": frames.frames, "killed": killed, "exit": status,
+                "seconds": time.monotonic() - started}
 
     def stop(self) -> None:
         if self.process is not None:
@@ -74,7 +170,7 @@ class Worker:
 
 
 class Pool:
-    """`jobs` workers; `request` blocks until one is free. Use as a context manager."""
+    """`jobs` slots; `request` blocks until one is free. Use as a context manager."""
 
     def __init__(self, jobs: int, work_dir: Path, isolate: bool) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)

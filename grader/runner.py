@@ -8,6 +8,7 @@ still count (hand-ins often keep a stale cell that loops or dies).
 from __future__ import annotations
 
 import base64
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,7 @@ class RunOutcome:
     finished: bool = False
 
 
-def _text(value: Any, limit: int = 20_000) -> str:
+def _text(value: Any, limit: int = 21_000) -> str:
     return value[:limit] if type(value) is str else ""
 
 
@@ -161,20 +162,21 @@ def mentions_torch(submission: Submission) -> bool:
 def build_request(submission: Submission, rubric: Rubric, cells: list[Cell], calls_file: str | None,
                   calls_count: dict[str, int], isolate: bool, uses_torch: bool) -> dict[str, Any]:
     folder = submission.folder
-    files = [[str(p.resolve()), str(p.relative_to(folder))] for p in submission.data_files()]
+    files = [[str(p.absolute()), str(p.relative_to(folder))] for p in submission.data_files()]
     limits = rubric.limits
     return {
         "files": files,
         "calls": calls_file,
         "torch": uses_torch,
-        "policy": {"isolate": isolate, "memory_mb": int(limits.memory_mb)},
+        "policy": {"isolate": isolate, "memory_mb": int(limits.memory_mb),
+                   "cpu_seconds": int(limits.submission_timeout) + 1},
         "job": {
             "cells": [{"label": c.label, "code": c.code, "file": c.file} for c in cells],
             "skip": [],
             "values": rubric.value_names(),
             "functions": sorted(calls_count),
             "limits": {"cell_timeout": limits.cell_timeout, "call_timeout": limits.call_timeout,
-                       "submission_timeout": limits.submission_timeout},
+                       "submission_timeout": limits.submission_timeout, "memory_mb": limits.memory_mb},
         },
     }
 
@@ -208,8 +210,18 @@ def _kill_reason(answer: dict[str, Any], rubric: Rubric) -> str:
                 "interrupted, so it was stopped; the grader ran the other cells without it")
     if answer.get("killed"):
         return f"this cell was stopped ({answer['killed']}); the grader ran the other cells without it"
-    return (f"this cell ended the whole Python process (exit status {answer.get('exit')}, e.g. os._exit or a crash "
-            "or the memory limit); the grader ran the other cells without it")
+    return f"this cell {_exit_reason(answer.get('exit'), rubric)}; the grader ran the other cells without it"
+
+
+def _exit_reason(code: Any, rubric: Rubric) -> str:
+    """What an exit status says happened, in words a student can act on."""
+    if code == -signal.SIGXCPU:
+        return f"used up the CPU time limit of {int(rubric.limits.submission_timeout) + 1} s"
+    if code == -signal.SIGKILL:
+        return f"was killed, most likely for memory (the limit is {rubric.limits.memory_mb:g} MB)"
+    if code == -signal.SIGSEGV:
+        return "crashed the Python process (segmentation fault)"
+    return f"ended the whole Python process (exit status {code}, e.g. os._exit or sys.exit in a thread)"
 
 
 def _unfinished(answer: dict[str, Any], rubric: Rubric) -> str:
@@ -218,4 +230,4 @@ def _unfinished(answer: dict[str, Any], rubric: Rubric) -> str:
         return f"the submission ran past its total time limit of {rubric.limits.submission_timeout:g} s and was stopped"
     if killed:
         return f"the run was stopped: {killed}"
-    return f"the submission's process ended before the grader could read all answers (exit status {answer.get('exit')})"
+    return f"the submission's process {_exit_reason(answer.get('exit'), rubric)} before the grader could read all answers"
