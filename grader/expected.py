@@ -9,18 +9,22 @@ workers once per run, in `calls-<assignment>.json`; the outputs never leave this
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.codec import encode_args
-from grader.rubric import Check, Rubric, resolve
+import grader
+from grader.codec import decode_value, encode_args, encode_value
+from grader.compare import render
+from grader.results import write_atomic
+from grader.rubric import Rubric, resolve
 
 
 @dataclass(frozen=True)
 class Case:
-    kwargs: dict[str, Any]  # what the student's function was called with (kept for the report)
+    shown: str  # the inputs the student's function was called with, as the report shows them
     expected: Any
 
 
@@ -34,30 +38,55 @@ class Expected:
         return {name: len(cases) for name, cases in self.cases.items()}
 
 
-def _function_cases(check: Check, seed: int) -> tuple[list[Case], list[dict[str, Any]]]:
-    inputs = resolve(check.cases)(seed=seed, count=check.random_cases)
-    reference = resolve(check.reference)
-    encoded = [encode_args(kwargs) for kwargs in inputs]
-    cases = [Case(kwargs, reference(**copy.deepcopy(kwargs))) for kwargs in inputs]
-    return cases, encoded
+def _shown(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={render(v)}" for k, v in kwargs.items())[:300]
 
 
-def compute_expected(rubric: Rubric, work_dir: Path) -> Expected:
+def _plain(value: Any) -> Any:
+    """The expected value in the same plain form a student's value arrives in (tuples become lists)."""
+    return encode_value(value)
+
+
+def _compute(rubric: Rubric) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    cases: dict[str, list[Case]] = {}
-    encoded: dict[str, list[dict[str, Any]]] = {}
+    cases: dict[str, list[dict[str, Any]]] = {}
+    calls: dict[str, list[dict[str, Any]]] = {}
     for part in rubric.parts:
         for check in part.checks:
             if check.kind == "predicate":
                 continue  # a predicate judges the student's value itself; nothing to precompute
             if check.value and check.reference not in values:
-                values[check.reference] = resolve(check.reference)()
+                values[check.reference] = _plain(resolve(check.reference)())
             elif check.function and check.function not in cases:
-                cases[check.function], encoded[check.function] = _function_cases(check, rubric.seed)
+                inputs = resolve(check.cases)(seed=rubric.seed, count=check.random_cases)
+                reference = resolve(check.reference)
+                calls[check.function] = [encode_args(kwargs) for kwargs in inputs]
+                cases[check.function] = [{"shown": _shown(kwargs), "expected": _plain(reference(**copy.deepcopy(kwargs)))}
+                                         for kwargs in inputs]
+    return {"values": values, "cases": cases, "calls": calls}
+
+
+def _key(rubric: Rubric, reference_digest: str) -> str:
+    digest = hashlib.sha256(f"{grader.__version__}\0{reference_digest}\0".encode())
+    digest.update(rubric.path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str) -> Expected:
+    """Expected values for a rubric, from the cache when the rubric and the reference code are unchanged
+    (then this process need not even import torch), else computed and cached."""
+    path = cache_dir / f"expected-{rubric.assignment}-{_key(rubric, reference_digest)}.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+    else:
+        data = _compute(rubric)
+        write_atomic(path, json.dumps(data))
     calls_file = None
-    if encoded:
-        work_dir.mkdir(parents=True, exist_ok=True)
-        path = work_dir / f"calls-{rubric.assignment}.json"
-        path.write_text(json.dumps(encoded))
-        calls_file = str(path)
+    if data["calls"]:
+        calls_path = cache_dir / f"calls-{path.stem.removeprefix('expected-')}.json"
+        if not calls_path.exists():
+            write_atomic(calls_path, json.dumps(data["calls"]))
+        calls_file = str(calls_path)
+    values = {name: decode_value(v) for name, v in data["values"].items()}
+    cases = {name: [Case(c["shown"], decode_value(c["expected"])) for c in items] for name, items in data["cases"].items()}
     return Expected(values, cases, calls_file)

@@ -24,7 +24,7 @@ from grader.expected import Expected, compute_expected
 from grader.pool import Pool
 from grader.results import SubmissionResult, write_atomic, write_results
 from grader.rubric import Rubric
-from grader.runner import RunOutcome, mentions_torch, run_submission
+from grader.runner import RunOutcome, cpu_seconds, mentions_torch, run_submission
 from grader.score import score_submission
 
 
@@ -64,7 +64,7 @@ def grade_one(pool: Pool, submission: Submission, rubric: Rubric, expected: Expe
     started = time.monotonic()
     outcome = run_submission(pool, submission, rubric, expected.calls_file, expected.counts(), options.isolate)
     parts = score_submission(rubric, expected, outcome)
-    policy = sandbox.Policy(isolate=options.isolate, memory_mb=int(rubric.limits.memory_mb))
+    policy = sandbox.Policy(isolate=options.isolate, memory_mb=int(rubric.limits.memory_mb), cpu_seconds=cpu_seconds(rubric))
     return SubmissionResult(
         student=submission.student,
         assignment=submission.assignment,
@@ -133,7 +133,7 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
         # the workers preload while this process computes the expected values
         with Pool(options.jobs, work_dir, options.isolate) as pool, ThreadPoolExecutor(options.jobs) as executor:
             needed = {submissions[i].assignment for i in todo}
-            expected = {a: compute_expected(rubrics[a], work_dir) for a in sorted(needed)}
+            expected = {a: compute_expected(rubrics[a], cache_dir / "expected", reference) for a in sorted(needed)}
 
             def work(index: int) -> SubmissionResult:
                 submission = submissions[index]

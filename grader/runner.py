@@ -153,6 +153,11 @@ def read_submission(submission: Submission) -> tuple[list[Cell], list[str]]:
     return cells, problems
 
 
+def cpu_seconds(rubric: Rubric) -> int:
+    """CPU time never outlasts the wall-clock limit, so the wall clock speaks first."""
+    return int(rubric.limits.submission_timeout) + 1
+
+
 def mentions_torch(submission: Submission) -> bool:
     """Whether the hand-in's code names torch: such hand-ins run in a worker that has torch loaded
     (forking one costs more, so the others go first, while the workers are still light)."""
@@ -168,8 +173,7 @@ def build_request(submission: Submission, rubric: Rubric, cells: list[Cell], cal
         "files": files,
         "calls": calls_file,
         "torch": uses_torch,
-        "policy": {"isolate": isolate, "memory_mb": int(limits.memory_mb),
-                   "cpu_seconds": int(limits.submission_timeout) + 1},
+        "policy": {"isolate": isolate, "memory_mb": int(limits.memory_mb), "cpu_seconds": cpu_seconds(rubric)},
         "job": {
             "cells": [{"label": c.label, "code": c.code, "file": c.file} for c in cells],
             "skip": [],
@@ -216,7 +220,7 @@ def _kill_reason(answer: dict[str, Any], rubric: Rubric) -> str:
 def _exit_reason(code: Any, rubric: Rubric) -> str:
     """What an exit status says happened, in words a student can act on."""
     if code == -signal.SIGXCPU:
-        return f"used up the CPU time limit of {int(rubric.limits.submission_timeout) + 1} s"
+        return f"used up the CPU time limit of {cpu_seconds(rubric)} s"
     if code == -signal.SIGKILL:
         return f"was killed, most likely for memory (the limit is {rubric.limits.memory_mb:g} MB)"
     if code == -signal.SIGSEGV:

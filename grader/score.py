@@ -68,10 +68,8 @@ def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> Check
     return result
 
 
-def _call_line(index: int, kwargs: dict[str, Any], text: str) -> str:
-    shown = ", ".join(f"{k}={render(v)}" for k, v in kwargs.items())
-    where = "the spec's own input" if index == 0 else f"hidden input {index}"
-    return f"{where} ({shown[:300]}): {text}"
+def _call_line(index: int, shown: str, text: str) -> str:
+    return f"input {index + 1} ({shown}): {text}"
 
 
 def _function_check(check: Check, expected: Expected, outcome: RunOutcome) -> CheckResult:
@@ -104,7 +102,7 @@ def _function_check(check: Check, expected: Expected, outcome: RunOutcome) -> Ch
             right += verdict.ok
             text = "right" if verdict.ok else verdict.message
         if len(result.details) < MAX_CASE_LINES or text != "right":
-            result.details.append(_call_line(index, case.kwargs, text))
+            result.details.append(_call_line(index, case.shown, text))
     if cases and right == len(cases):
         result.status, result.fraction = "correct", 1.0
         result.message = f"{check.name} is right on all {len(cases)} inputs"

@@ -6,11 +6,14 @@ of the checks that are right, and a function check is right only when it is righ
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
 
 from grader.codec import Unreadable
+from grader.codec import decode_args
 from grader.expected import Expected, compute_expected
 from grader.rubric import Rubric, RubricError, load_rubric
 from grader.runner import CallRecord, CellRecord, RunOutcome
@@ -85,7 +88,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Rubric, Expected]:
     path = folder / "hw-score.toml"
     path.write_text(RUBRIC, encoding="utf-8")
     rubric = load_rubric(path)
-    return rubric, compute_expected(rubric, folder / "work")
+    return rubric, compute_expected(rubric, folder / "work", "digest")
 
 
 def part(rubric: Rubric, part_id: str):
@@ -96,6 +99,11 @@ def discounted(rewards: list[float], gamma: float) -> float:
     return sum(r * gamma**k for k, r in enumerate(rewards))
 
 
+def inputs(expected: Expected, function: str) -> list[dict]:
+    """The hidden inputs as the student's function receives them (decoded from the workers' calls file)."""
+    return [decode_args(c) for c in json.loads(Path(expected.calls_file).read_text())[function]]
+
+
 def right_calls(expected: Expected, function: str) -> list[CallRecord]:
     return [CallRecord("ok", case.expected) for case in expected.cases[function]]
 
@@ -104,8 +112,8 @@ def all_right(expected: Expected) -> RunOutcome:
     return RunOutcome(
         values={"gamma_A": GAMMA_A, "gamma_B": GAMMA_B, "pledge": PLEDGE},
         defined={"discounted_return", "breakeven_gamma"},
-        calls={"discounted_return": [CallRecord("ok", discounted(**case.kwargs))
-                                     for case in expected.cases["discounted_return"]],
+        calls={"discounted_return": [CallRecord("ok", discounted(**kwargs))
+                                     for kwargs in inputs(expected, "discounted_return")],
                "breakeven_gamma": right_calls(expected, "breakeven_gamma")},
         finished=True,
     )
@@ -115,11 +123,11 @@ def test_expected_values_agree_with_the_spec(graded: tuple[Rubric, Expected]) ->
     _, expected = graded
     assert expected.values["rl:spec_gamma_A"] == pytest.approx(GAMMA_A)
     assert expected.values["rl:spec_gamma_B"] == pytest.approx(GAMMA_B)
-    for case in expected.cases["breakeven_gamma"]:  # each expected γ really makes the two returns equal
+    # each expected γ really makes the two returns equal
+    for case, kwargs in zip(expected.cases["breakeven_gamma"], inputs(expected, "breakeven_gamma")):
         gamma = case.expected
         assert 0 < gamma < 1
-        assert discounted(case.kwargs["rewards_a"], gamma) == pytest.approx(discounted(case.kwargs["rewards_b"], gamma),
-                                                                           abs=1e-9)
+        assert discounted(kwargs["rewards_a"], gamma) == pytest.approx(discounted(kwargs["rewards_b"], gamma), abs=1e-9)
     assert len(expected.cases["breakeven_gamma"]) == 4 + 2  # the spec's four pairs, then random_cases
     assert "bookkeeping:check_pledge" not in expected.values  # a predicate has nothing to precompute
 
@@ -191,8 +199,8 @@ def test_optional_function_not_defined_is_graded_on_values_alone(graded: tuple[R
 def test_optional_function_defined_but_wrong_counts(graded: tuple[Rubric, Expected]) -> None:
     rubric, expected = graded
     outcome = all_right(expected)
-    outcome.calls["discounted_return"] = [CallRecord("ok", discounted(**c.kwargs) + 1.0)
-                                          for c in expected.cases["discounted_return"]]
+    outcome.calls["discounted_return"] = [CallRecord("ok", discounted(**kwargs) + 1.0)
+                                          for kwargs in inputs(expected, "discounted_return")]
     result = score_part(part(rubric, "3A.iii"), expected, outcome)
     assert result.score == 2.5  # one of two equally weighted checks right
     assert result.status == "partial"
@@ -296,6 +304,6 @@ def test_function_check_of_kind_predicate_is_rejected_or_scored(tmp_path: Path) 
         rubric = load_rubric(path)
     except RubricError:
         return  # rejecting it at load is one right answer
-    expected = compute_expected(rubric, tmp_path)
+    expected = compute_expected(rubric, tmp_path, "digest")
     outcome = RunOutcome(defined={"sign"}, calls={"sign": [CallRecord("ok", "x")]})
     assert score_part(rubric.parts[0], expected, outcome).status in ("incorrect", "partial", "correct")
