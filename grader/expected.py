@@ -42,7 +42,7 @@ def _shown(kwargs: dict[str, Any]) -> str:
     return ", ".join(f"{k}={render(v)}" for k, v in kwargs.items())[:300]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """The expected value in the same plain form a student's value arrives in (tuples become lists)."""
     return encode_value(value)
 
@@ -55,13 +55,15 @@ def _compute(rubric: Rubric) -> dict[str, Any]:
         for check in part.checks:
             if check.kind == "predicate":
                 continue  # a predicate judges the student's value itself; nothing to precompute
+            for name in (m.expected for m in check.misconceptions):
+                values.setdefault(name, plain(resolve(name)()))
             if check.value and check.reference not in values:
-                values[check.reference] = _plain(resolve(check.reference)())
+                values[check.reference] = plain(resolve(check.reference)())
             elif check.function and check.function not in cases:
                 inputs = resolve(check.cases)(seed=rubric.seed, count=check.random_cases)
                 reference = resolve(check.reference)
                 calls[check.function] = [encode_args(kwargs) for kwargs in inputs]
-                cases[check.function] = [{"shown": _shown(kwargs), "expected": _plain(reference(**copy.deepcopy(kwargs)))}
+                cases[check.function] = [{"shown": _shown(kwargs), "expected": plain(reference(**copy.deepcopy(kwargs)))}
                                          for kwargs in inputs]
     return {"values": values, "cases": cases, "calls": calls}
 

@@ -129,9 +129,10 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
             todo.append(index)
     if todo:
         work_dir = options.out / ".work"
-        todo.sort(key=lambda i: mentions_torch(submissions[i]))
-        # the workers preload while this process computes the expected values
-        with Pool(options.jobs, work_dir, options.isolate) as pool, ThreadPoolExecutor(options.jobs) as executor:
+        uses_torch = {i: mentions_torch(submissions[i]) for i in todo}
+        # the zygotes preload while this process computes the expected values
+        with Pool(options.jobs, work_dir, options.isolate, torch=any(uses_torch.values())) as pool, \
+                ThreadPoolExecutor(options.jobs) as executor:
             needed = {submissions[i].assignment for i in todo}
             expected = {a: compute_expected(rubrics[a], cache_dir / "expected", reference) for a in sorted(needed)}
 

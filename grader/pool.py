@@ -93,28 +93,37 @@ class ZygoteError(RuntimeError):
     pass
 
 
-class Worker:
-    """One slot: a zygote process and the submissions it runs, one at a time."""
+class Zygote:
+    """A zygote process (see zygote.py): light, or with torch preloaded for hand-ins that use it."""
 
-    def __init__(self, slot: int, work_dir: Path, isolate: bool) -> None:
-        self.slot = slot
-        self.work_dir = work_dir
-        self.isolate = isolate
+    def __init__(self, slot: int, work_dir: Path, isolate: bool, torch: bool) -> None:
+        self.slot, self.work_dir, self.isolate, self.torch = slot, work_dir, isolate, torch
         self.process: subprocess.Popen[str] | None = None
         self.ready = False
 
     def start(self) -> None:
-        """Start the zygote; it preloads in the background until the first request."""
-        log = open(self.work_dir / f"worker-{self.slot}.log", "a")
+        """Start the process; it preloads in the background until the first command."""
+        log = open(self.work_dir / f"worker-{self.slot}{'-torch' if self.torch else ''}.log", "a")
+        flags = [*(["--isolate"] if self.isolate else []), *(["--torch"] if self.torch else [])]
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.zygote", "--slot", str(self.slot), *(["--isolate"] if self.isolate else [])],
+            [sys.executable, "-I", "-m", "grader.zygote", "--slot", str(self.slot), *flags],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.work_dir,
             env=worker_env(self.work_dir),
         )
         log.close()
         self.ready = False
 
-    def _reply(self, key: str) -> int:
+    def send(self, command: dict[str, Any]) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        if not self.ready:
+            if not self.process.stdout.readline():
+                raise ZygoteError(f"it failed to start; see the logs in {self.work_dir}")
+            self.ready = True
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+
+    def reply(self, key: str) -> int:
         line = self.process.stdout.readline()
         try:
             reply = json.loads(line)
@@ -123,40 +132,6 @@ class Worker:
         if type(reply) is not dict or type(reply.get(key)) is not int:
             raise ZygoteError(f"the grading worker answered {line[:80]!r} where it should say {key!r}")
         return reply[key]
-
-    def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Run one submission; a zygote that dies or misbehaves is replaced and the submission reported lost."""
-        started = time.monotonic()
-        if self.process is None or self.process.poll() is not None:
-            self.start()
-        job = self.work_dir / f"job-{self.slot}.json"
-        channel = self.work_dir / f"channel-{self.slot}"
-        job.write_text(json.dumps({"files": message["files"], "job": message["job"]}))
-        channel.unlink(missing_ok=True)
-        os.mkfifo(channel, 0o600)
-        read_fd = os.open(channel, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            if not self.ready:
-                if not self.process.stdout.readline():
-                    raise ZygoteError(f"it failed to start; see {self.work_dir / f'worker-{self.slot}.log'}")
-                self.ready = True
-            command = {"job": str(job), "channel": str(channel), "calls": message["calls"],
-                       "torch": message["torch"], "policy": message["policy"]}
-            self.process.stdin.write(json.dumps(command) + "\n")
-            self.process.stdin.flush()
-            pid = self._reply("pid")
-            frames, killed = watch(pid, read_fd, message["job"]["limits"], started)
-            status = self._reply("exit")
-        except (ZygoteError, BrokenPipeError, OSError) as exc:
-            self.stop()
-            return {"id": message["id"], "frames": [], "exit": -1,
-                    "killed": f"the grading worker died while running this submission ({exc})"}
-        finally:
-            os.close(read_fd)
-            channel.unlink(missing_ok=True)
-            job.unlink(missing_ok=True)
-        return {"id": message["id"], "frames": frames.frames, "killed": killed, "exit": status,
-                "seconds": time.monotonic() - started}
 
     def stop(self) -> None:
         if self.process is not None:
@@ -169,11 +144,51 @@ class Worker:
             self.process = None
 
 
+class Worker:
+    """One slot: a light zygote and, for hand-ins that use torch, a torch one; one submission at a time."""
+
+    def __init__(self, slot: int, work_dir: Path, isolate: bool) -> None:
+        self.slot = slot
+        self.work_dir = work_dir
+        self.zygotes = {torch: Zygote(slot, work_dir, isolate, torch) for torch in (False, True)}
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Run one submission; a zygote that dies or misbehaves is replaced and the submission reported lost."""
+        started = time.monotonic()
+        zygote = self.zygotes[bool(message["torch"])]
+        job = self.work_dir / f"job-{self.slot}.json"
+        channel = self.work_dir / f"channel-{self.slot}"
+        job.write_text(json.dumps({"files": message["files"], "job": message["job"]}))
+        channel.unlink(missing_ok=True)
+        os.mkfifo(channel, 0o600)
+        read_fd = os.open(channel, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            zygote.send({"job": str(job), "channel": str(channel), "calls": message["calls"], "policy": message["policy"]})
+            pid = zygote.reply("pid")
+            frames, killed = watch(pid, read_fd, message["job"]["limits"], started)
+            status = zygote.reply("exit")
+        except (ZygoteError, BrokenPipeError, OSError) as exc:
+            zygote.stop()
+            return {"id": message["id"], "frames": [], "exit": -1,
+                    "killed": f"the grading worker died while running this submission ({exc})"}
+        finally:
+            os.close(read_fd)
+            channel.unlink(missing_ok=True)
+            job.unlink(missing_ok=True)
+        return {"id": message["id"], "frames": frames.frames, "killed": killed, "exit": status,
+                "seconds": time.monotonic() - started}
+
+    def stop(self) -> None:
+        for zygote in self.zygotes.values():
+            zygote.stop()
+
+
 class Pool:
     """`jobs` slots; `request` blocks until one is free. Use as a context manager."""
 
-    def __init__(self, jobs: int, work_dir: Path, isolate: bool) -> None:
+    def __init__(self, jobs: int, work_dir: Path, isolate: bool, torch: bool = False) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
+        self.torch = torch  # some hand-ins use torch: start their zygotes now, to preload beside the others
         self.idle: queue.Queue[Worker] = queue.Queue()
         self.workers = [Worker(slot, work_dir, isolate) for slot in range(jobs)]
         for worker in self.workers:
@@ -188,7 +203,9 @@ class Pool:
 
     def __enter__(self) -> "Pool":
         for worker in self.workers:
-            worker.start()
+            worker.zygotes[False].start()
+            if self.torch:
+                worker.zygotes[True].start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -31,6 +31,10 @@ class CheckResult:
     fraction: float = 0.0
     weight: float = 1.0
     details: list[str] = field(default_factory=list)  # one line per hidden case, for functions
+    got_full: str = ""  # full precision, for a details block
+    expected_full: str = ""
+    misconception: str = ""  # the name of the likely mistake the value matched
+    carried: bool = False  # credit from the student's own earlier answer (error carried forward)
 
 
 @dataclass

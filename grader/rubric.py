@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 KINDS = ("number", "expression", "array", "sequence", "choice", "integer", "boolean", "predicate")
-_PART_KEYS = {"id", "title", "points", "manual_points", "manual", "check"}
+_PART_KEYS = {"id", "title", "points", "manual_points", "manual", "check", "chain"}
 _CHECK_KEYS = {
     "value", "function", "expected", "reference", "cases", "kind", "rtol", "atol",
-    "hide_expected", "weight", "required", "accepted", "label", "random_cases",
+    "hide_expected", "weight", "required", "accepted", "label", "random_cases", "misconception", "carried",
 }
+_MISCONCEPTION_KEYS = {"name", "expected", "hint", "credit"}
+_CARRIED_KEYS = {"uses", "expected", "credit", "message"}
 _TOP_KEYS = {"assignment", "title", "defaults", "limits", "part"}
 _DEFAULT_KEYS = {"rtol", "atol", "seed", "random_cases"}
 _LIMIT_KEYS = {"cell_timeout", "call_timeout", "submission_timeout", "memory_mb"}
@@ -45,6 +47,27 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Misconception:
+    """A likely wrong answer: when the student's value matches `expected` (same tolerance), the
+    report names the mistake, gives the hint, and the check earns `credit` of its weight."""
+
+    name: str
+    expected: str  # "module:function", no arguments
+    hint: str = ""
+    credit: float = 0.0
+
+
+@dataclass(frozen=True)
+class Carried:
+    """Error carried forward: the expected value recomputed from the student's own earlier answers."""
+
+    uses: tuple[str, ...]  # contract names of the earlier answers, passed by name to `expected`
+    expected: str  # "module:function"
+    credit: float = 1.0
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class Check:
     """One answer the grader reads (a value) or calls (a function), and how it is compared."""
 
@@ -61,6 +84,8 @@ class Check:
     accepted: dict[str, tuple[str, ...]] = field(default_factory=dict)
     label: str = ""
     random_cases: int = 4
+    misconceptions: tuple[Misconception, ...] = ()
+    carried: Carried | None = None
 
     @property
     def name(self) -> str:
@@ -75,6 +100,7 @@ class Part:
     manual_points: float = 0.0
     manual: str = ""  # the TA's rubric text for the points graded by hand
     checks: tuple[Check, ...] = ()
+    chain: bool = False  # the checks are successive steps: the report says where the work first departs
 
     @property
     def max_score(self) -> float:
@@ -147,6 +173,35 @@ def _reference(path: Path, where: str, name: Any) -> str:
     return name
 
 
+def _credit(path: Path, where: str, raw: dict[str, Any], default: float) -> float:
+    credit = float(_typed(path, where, raw, "credit", (int, float), default))
+    if not 0 <= credit <= 1:
+        raise RubricError.at(path, f"{where}.credit", f"must be a fraction of the check's weight in [0, 1], got {credit}")
+    return credit
+
+
+def _parse_misconception(path: Path, where: str, raw: Any) -> Misconception:
+    if type(raw) is not dict:
+        raise RubricError.at(path, where, "must be a table ([[part.check.misconception]])")
+    _check_keys(path, where, raw, _MISCONCEPTION_KEYS)
+    name = _typed(path, where, raw, "name", (str,), "")
+    if not name:
+        raise RubricError.at(path, f"{where}.name", "a misconception needs a name the report can show")
+    return Misconception(name, _reference(path, f"{where}.expected", raw.get("expected")),
+                         _typed(path, where, raw, "hint", (str,), ""), _credit(path, where, raw, 0.0))
+
+
+def _parse_carried(path: Path, where: str, raw: Any) -> Carried:
+    if type(raw) is not dict:
+        raise RubricError.at(path, where, "must be a table ([part.check.carried])")
+    _check_keys(path, where, raw, _CARRIED_KEYS)
+    uses = _typed(path, where, raw, "uses", (list,), [])
+    if not uses or not all(type(u) is str and u.isidentifier() for u in uses):
+        raise RubricError.at(path, f"{where}.uses", "must list the contract names of the earlier answers")
+    return Carried(tuple(uses), _reference(path, f"{where}.expected", raw.get("expected")),
+                   _credit(path, where, raw, 1.0), _typed(path, where, raw, "message", (str,), ""))
+
+
 def _parse_check(path: Path, where: str, raw: Any, defaults: dict[str, Any]) -> Check:
     if type(raw) is not dict:
         raise RubricError.at(path, where, f"must be a table ([[part.check]]), got {raw!r}")
@@ -186,7 +241,14 @@ def _parse_check(path: Path, where: str, raw: Any, defaults: dict[str, Any]) -> 
     weight = float(_typed(path, where, raw, "weight", (int, float), 1))
     if not math.isfinite(weight) or weight <= 0:
         raise RubricError.at(path, f"{where}.weight", "must be positive")
+    misconceptions = tuple(_parse_misconception(path, f"{where}.misconception[{i}]", m)
+                           for i, m in enumerate(_typed(path, where, raw, "misconception", (list,), [])))
+    carried = _parse_carried(path, f"{where}.carried", raw["carried"]) if "carried" in raw else None
+    if (misconceptions or carried) and (value is None or kind == "predicate"):
+        raise RubricError.at(path, where, "misconceptions and carried credit apply to value checks compared by value")
     return Check(
+        misconceptions=misconceptions,
+        carried=carried,
         kind=kind,
         reference=reference,
         value=value,
@@ -232,6 +294,7 @@ def _parse_part(path: Path, index: int, raw: Any, defaults: dict[str, Any]) -> P
         manual_points=manual_points,
         manual=manual,
         checks=checks,
+        chain=_typed(path, where, raw, "chain", (bool,), False),
     )
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from grader.codec import contains_unreadable
+import numpy as np
+
+from grader.codec import contains_unreadable, decode_value
 from grader.compare import Verdict, compare, render
-from grader.expected import Expected
+from grader.expected import Expected, plain
 from grader.results import CheckResult, PartResult
-from grader.rubric import Check, Part, Rubric, resolve
+from grader.rubric import Check, Misconception, Part, Rubric, resolve
 from grader.runner import RunOutcome
 
 MAX_CASE_LINES = 6
@@ -51,6 +53,30 @@ def _why_missing(name: str, outcome: RunOutcome) -> str:
     return ""
 
 
+def _carried(check: Check, got: Any, outcome: RunOutcome) -> Verdict | None:
+    """The student's value compared with the expected value recomputed from their own earlier answers."""
+    carried = check.carried
+    if carried is None or any(name not in outcome.values for name in carried.uses):
+        return None  # an upstream answer is missing: graded against the true value only
+    inputs = {name: outcome.values[name] for name in carried.uses}
+    if any(contains_unreadable(value) for value in inputs.values()):
+        return None
+    try:
+        recomputed = plain(resolve(carried.expected)(**inputs))
+    except Exception:  # the earlier answer does not fit the reference (a wrong shape, a string): no carried credit
+        return None
+    verdict = compare(check.kind, got, decode_value(recomputed), **_options(check))
+    return verdict if verdict.ok else None
+
+
+def _misconception(check: Check, got: Any, expected: Expected) -> tuple[Misconception, Verdict] | None:
+    for misconception in check.misconceptions:
+        verdict = compare(check.kind, got, expected.values[misconception.expected], **_options(check))
+        if verdict.ok:
+            return misconception, verdict
+    return None
+
+
 def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> CheckResult:
     result = CheckResult(check.name, check.label, "missing", "", weight=check.weight)
     if check.name not in outcome.values:
@@ -60,12 +86,40 @@ def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> Check
         else:
             result.message = f"{check.name} is not defined{_why_missing(check.name, outcome)}"
         return result
-    verdict = _verdict(check, outcome.values[check.name], expected.values.get(check.reference))
+    got = outcome.values[check.name]
+    verdict = _verdict(check, got, expected.values.get(check.reference))
     result.status = "correct" if verdict.ok else "incorrect"
     result.fraction = 1.0 if verdict.ok else 0.0
     result.message = verdict.message
     result.got, result.expected = verdict.shown_got, verdict.shown_expected
+    result.got_full = _full(got)
+    result.expected_full = "" if check.hide_expected else _full(expected.values.get(check.reference))
+    if verdict.ok or contains_unreadable(got) or check.kind == "predicate":
+        return result
+    carried = _carried(check, got, outcome)
+    if carried is not None:
+        result.carried, result.fraction = True, check.carried.credit
+        result.status = "correct" if check.carried.credit == 1 else "partial"
+        result.message = (f"{check.carried.message or 'right for your own earlier answers'} "
+                          f"(computed from your {', '.join(check.carried.uses)}; credit carried forward). "
+                          f"The true value differs because an earlier answer does: {verdict.message}")
+        return result
+    matched = _misconception(check, got, expected)
+    if matched is not None:
+        misconception, _ = matched
+        result.misconception, result.fraction = misconception.name, misconception.credit
+        result.status = "partial" if misconception.credit else "incorrect"
+        result.message = f"This looks like {misconception.name}. {misconception.hint} {verdict.message}".replace("  ", " ")
     return result
+
+
+def _full(value: Any) -> str:
+    """Full precision, capped: shown on demand beside the rounded value."""
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=17, threshold=200, max_line_width=100)
+    else:
+        text = repr(value)
+    return text[:5000]
 
 
 def _call_line(index: int, shown: str, text: str) -> str:
@@ -126,6 +180,18 @@ def _status(checks: list[CheckResult]) -> str:
     return "incorrect"
 
 
+def _chain(checks: list[CheckResult]) -> str:
+    """Where a chain of steps first leaves the reference's, so the student knows where to look."""
+    steps = [c for c in checks if c.counted]
+    first = next((i for i, c in enumerate(steps) if c.status != "correct" or c.carried), None)
+    if first is None:
+        return ""
+    if first == 0:
+        return f"Your work departs from the reference at its first step, {steps[0].name}. "
+    right = ", ".join(c.name for c in steps[:first])
+    return f"Your steps are right up to {right}; the first to depart from the reference is {steps[first].name}. "
+
+
 def _sentence(check: CheckResult) -> str:
     text = check.message if check.message.startswith(check.name) else f"{check.name}: {check.message}"
     return text if text.endswith(".") else text + "."
@@ -145,6 +211,8 @@ def score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResul
     else:
         status = _status(checks) if counted else "missing"
     message = " ".join(_sentence(c) for c in checks)
+    if part.chain:
+        message = _chain(checks) + message
     if part.manual_points:
         message += f" {part.manual_points:g} more points are graded by hand."
     return PartResult(part.id, score, part.max_score, status, message, part.title, part.manual,

@@ -7,8 +7,7 @@ child can find another student's code or answers in the memory it was cloned fro
 reports on a named pipe that the grader reads; the grader enforces time and kills the child
 (pid 1 of its namespaces, so everything it started dies with it).
 
-Protocol, one JSON object a line: the grader sends {"job", "channel", "calls", "torch",
-"policy"}; the zygote answers {"pid": N} once the child runs, then {"exit": status}.
+Protocol, one JSON object a line: the grader sends {"job", "channel", "calls", "policy"}; the zygote answers {"pid": N} once the child runs, then {"exit": status}.
 """
 
 from __future__ import annotations
@@ -99,8 +98,6 @@ def _sandboxed_child(command: dict[str, Any], calls: dict[str, Any], policy: san
 
 def spawn(command: dict[str, Any], calls: Calls, template: Path | None, scratch: Path, slot: int) -> tuple[int, Path | None]:
     policy = sandbox.Policy(**command["policy"], uid=60000 + slot)
-    if command.get("torch"):
-        _preload_torch()
     job_calls = calls.for_job(command.get("calls"))
     channel_fd = os.open(command["channel"], os.O_WRONLY)  # the grader holds the reading end open
     scratch_root = None if template else Path(tempfile.mkdtemp(dir=scratch))
@@ -115,11 +112,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--slot", type=int, default=0)
     parser.add_argument("--isolate", action="store_true")
+    parser.add_argument("--torch", action="store_true", help="preload torch (for hand-ins that use it)")
     args = parser.parse_args()
     sandbox.die_with_parent()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints from libraries never reach the protocol
     _preload_plotting()
+    if args.torch:
+        _preload_torch()
     calls = Calls()
     with tempfile.TemporaryDirectory(prefix="grader-sandbox-") as scratch:
         template = None

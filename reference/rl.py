@@ -110,6 +110,41 @@ def _rounded(rng: np.random.Generator, low: float, high: float, size: int) -> li
     return [float(r) for r in np.round(rng.uniform(low, high, size=size), 2)]
 
 
+# Likely wrong answers (named misconceptions), each computed the way the mistake computes it.
+
+
+def spec_gamma_trivial_root() -> float:
+    """γ = 0: both of task B's returns are 0 there, a root of the break-even equation outside (0, 1)."""
+    roots = np.polynomial.Polynomial(_difference(CHAIN_B["left"], CHAIN_B["right"])).roots()
+    return float(min(roots, key=abs).real)
+
+
+def spec_gamma_C_bottom_off_by_one() -> float:
+    """The reward counted one step late: 110 γ¹⁰⁰ = 1."""
+    return breakeven_gamma(CHAIN_C_BOTTOM["stay"], [0.0] + CHAIN_C_BOTTOM["right"])
+
+
+def spec_gamma_C_top_off_by_one() -> float:
+    """The reward counted one step late: 6 γ⁴ = 1."""
+    return breakeven_gamma(CHAIN_C_TOP["stay"], [0.0] + CHAIN_C_TOP["right"])
+
+
+def spec_policy_A_gamma1_flipped() -> str:
+    return next(choice for choice in CHAIN_A if choice != spec_policy_A_gamma1())
+
+
+def spec_policy_A_gamma0_flipped() -> str:
+    return next(choice for choice in CHAIN_A if choice != spec_policy_A_gamma0())
+
+
+def spec_policy_B_below_flipped() -> str:
+    return next(choice for choice in CHAIN_B if choice != spec_policy_B_below())
+
+
+def spec_policy_B_above_flipped() -> str:
+    return next(choice for choice in CHAIN_B if choice != spec_policy_B_above())
+
+
 def discounted_return_cases(seed: int, count: int) -> list[dict[str, Any]]:
     """The spec's chains at γ = 0, ½ and 1, then random reward lists and discounts."""
     rng = np.random.default_rng(seed)

@@ -175,6 +175,72 @@ def spec_loss_new() -> float:
     return rnn_loss(**{**spec_params(), "b": spec_b_new()})
 
 
+# Error carried forward: an expected value recomputed from a student's own earlier answer.
+
+
+def loss_at_b(b_new) -> float:
+    """3.5 from the student's 3.4: the loss of the spec's network at their b."""
+    return rnn_loss(**{**spec_params(), "b": np.asarray(b_new, dtype=np.float64)})
+
+
+def step_from_gradient(grad_b_bptt) -> np.ndarray:
+    """3.4 from the student's 3.3: one descent step from the spec's b along their gradient."""
+    return descent_step(spec_params()["b"], grad_b_bptt)
+
+
+def slope_from_losses(loss_b_minus, loss_b_plus) -> np.ndarray:
+    """3.2's estimate from the student's own four perturbed losses."""
+    return (np.asarray(loss_b_plus, dtype=np.float64) - np.asarray(loss_b_minus, dtype=np.float64)) / (2 * EPS)
+
+
+def gradient_from_steps(grad_b_steps) -> np.ndarray:
+    """3.3's gradient as the sum of the student's own per-step contributions."""
+    return np.asarray(grad_b_steps, dtype=np.float64).sum(axis=0)
+
+
+# Likely wrong answers (named misconceptions), each computed the way the mistake computes it.
+
+
+def spec_b_new_ascent() -> np.ndarray:
+    """b + η ∂L/∂b: a step up the loss."""
+    params = spec_params()
+    return params["b"] + LEARNING_RATE * rnn_grad_b(**params)
+
+
+def spec_grad_b_forward_differences() -> np.ndarray:
+    """(L(b + ε eᵢ) − L(b)) / ε instead of the central difference."""
+    params = spec_params()
+    base = rnn_loss(**params)
+    return np.array([(rnn_loss(**{**params, "b": params["b"] + EPS * e}) - base) / EPS for e in np.eye(len(params["b"]))])
+
+
+def spec_grad_b_last_step() -> np.ndarray:
+    """Only the last step's contribution ∂l(T)/∂b, not the sum over steps."""
+    return grad_b_steps(**spec_params())[-1]
+
+
+def spec_grad_b_steps_unsummed() -> np.ndarray:
+    """The per-step contributions handed in as the gradient, not summed."""
+    return grad_b_steps(**spec_params())
+
+
+def spec_loss_last_step() -> float:
+    """l(T) alone instead of L = Σ_t l(t)."""
+    return float(forward(**spec_params())["losses"][-1])
+
+
+def spec_y_hat_softmax_over_time() -> np.ndarray:
+    """Softmax taken over the time steps (axis 0) instead of over the outputs of each step."""
+    params = spec_params()
+    h, outputs = params["h0"], []
+    for x in params["xs"]:
+        h = np.tanh(params["b"] + params["W"] @ h + params["U"] @ x)
+        outputs.append(params["c"] + params["V"] @ h)
+    o = np.array(outputs)
+    e = np.exp(o - o.max(axis=0))
+    return e / e.sum(axis=0)
+
+
 def rnn_cases(seed: int, count: int) -> list[dict[str, Any]]:
     """The spec's inputs, then `count` random networks of other sizes.
 

@@ -1,7 +1,7 @@
 """End to end: `grader run` on the bundled samples, as an instructor runs it.
 
-The expected statuses are those of submissions/README.md (a careful human grader's), where the
-grader's documented policy differs (no error-carried-forward credit yet, no partial credit for an
+The expected statuses are those of submissions/README.md (a careful human grader's); where the
+grader's documented policy differs (full carried-forward credit, no partial credit for an
 unsigned pledge) the comment says so.
 """
 
@@ -31,7 +31,7 @@ EXPECTED = {
         "1.1": ("correct", 4), "1.2": ("correct", 5), "1.3": ("incorrect", 0), "2.1": ("correct", 10),
         # 3.2: two of the four weights right (the perturbed losses), forward differences wrong
         "3.1": ("correct", 8), "3.2": ("partial", 4), "3.3": ("correct", 10), "3.4": ("incorrect", 0),
-        "3.5": ("incorrect", 0)},  # the README's carried-forward credit is not implemented yet
+        "3.5": ("correct", 4)},  # right for her own (wrong) b_new: credit carried forward
     ("cap5619-hw3", "dave_errors"): {
         "1.1": ("correct", 4), "1.2": ("incorrect", 0), "1.3": ("correct", 4), "2.1": ("correct", 10),
         # 3.1: y_hat transposed and loss NaN, but rnn_loss right: one of three equal checks
@@ -126,6 +126,17 @@ def test_messages_explain_lost_points(results) -> None:
     assert "right on 2 of 5 inputs" in dave["3.3"]
     carol = {p["id"]: p["message"] for p in results["duke-hw5-6", "carol_mistakes"]["parts"]}
     assert "0.95363" in carol["3C.bottom"] and "0.954083" in carol["3C.bottom"]
+
+
+def test_typical_mistakes_are_named_and_credit_is_carried_forward(results) -> None:
+    carol = {p["id"]: p["message"] for p in results["cap5619-hw3", "carol_mistakes"]["parts"]}
+    assert "gradient ascent" in carol["3.4"]
+    assert "forward difference" in carol["3.2"] and "first to depart from the reference is grad_b_fd" in carol["3.2"]
+    assert "right for the b you computed in 3.4" in carol["3.5"] and "carried forward" in carol["3.5"]
+    duke = {p["id"]: p["message"] for p in results["duke-hw5-6", "carol_mistakes"]["parts"]}
+    assert "exponent off by one" in duke["3C.bottom"]
+    assert "trivial root" in duke["3B"]
+    assert "policy flipped" in duke["3A.ii"]
 
 
 def test_gradebook_has_a_row_per_student_and_a_column_per_part(run) -> None:
