@@ -156,7 +156,7 @@ def floor(paths: list[Path]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000, help="notebooks to generate (default 1000)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, default=2 * (os.cpu_count() or 1), help="as grader run's default")
     parser.add_argument("--peers", nargs="*", default=[], choices=["nbgrader", "otter"], help="also time these")
     parser.add_argument("--peer-n", type=int, default=20, help="notebooks given to each peer (they are slow)")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
@@ -178,8 +178,8 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from peers import time_peers  # noqa: E402 - optional, and heavy to install
 
-        peer_figures = time_peers(paths[: args.peer_n], args.peers, ROOT / "benchmarks" / ".peers" / "env",
-                                  folder / "peers")
+        sample = paths[:: max(len(paths) // args.peer_n, 1)][: args.peer_n]  # the same mix of kinds
+        peer_figures = time_peers(sample, args.peers, ROOT / "benchmarks" / ".peers" / "env", folder / "peers")
         for name, figures in peer_figures.items():
             rows.append((name, figures["notebooks"], figures["total_seconds"], figures.get("peak_bytes", 0)))
 

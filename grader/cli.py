@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("path", type=Path, help="folder of hand-ins")
     run.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports/)")
     run.add_argument("--rubrics", type=Path, default=None, help="folder of rubric .toml files (default: ./rubrics)")
-    run.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="parallel workers (default: one per core)")
+    run.add_argument("--jobs", "-j", type=int, default=2 * (os.cpu_count() or 1),
+                     help="hand-ins run at once (default: twice the cores, so hand-ins that wait or sleep leave "
+                          "no core idle; hand-ins that use torch get one slot of their own besides)")
     run.add_argument("--no-cache", action="store_true", help="regrade everything, ignoring earlier results")
     run.add_argument("--unsafe-no-sandbox", action="store_true",
                      help="run student code without isolation where the machine cannot isolate it; every report says so")

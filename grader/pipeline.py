@@ -123,34 +123,43 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
         cached = cache_dir / f"{key}.json"
         if options.use_cache and cached.exists():
             results[index] = SubmissionResult.from_dict(json.loads(cached.read_text()))
+            report.write_student_page(options.out, results[index], rubrics[submissions[index].assignment])
             if progress:
                 progress(results[index], True)
         else:
             todo.append(index)
     if todo:
         work_dir = options.out / ".work"
-        uses_torch = {i: mentions_torch(submissions[i]) for i in todo}
-        # the zygotes preload while this process computes the expected values
-        with Pool(options.jobs, work_dir, options.isolate, torch=any(uses_torch.values())) as pool, \
-                ThreadPoolExecutor(options.jobs) as executor:
+        torch_todo = [i for i in todo if mentions_torch(submissions[i])]
+        light_todo = [i for i in todo if i not in set(torch_todo)]
+        # the zygotes preload while this process computes the expected values; light and torch
+        # hand-ins have slots of their own, so neither kind waits behind the other
+        with Pool(options.jobs, work_dir, options.isolate, torch=bool(torch_todo)) as pool, \
+                ThreadPoolExecutor(2 * options.jobs) as light, ThreadPoolExecutor(2) as heavy:
+            # twice as many threads as slots: while one thread scores and writes a result, another
+            # already has the slot running the next hand-in
             needed = {submissions[i].assignment for i in todo}
             expected = {a: compute_expected(rubrics[a], cache_dir / "expected", reference) for a in sorted(needed)}
+            pool.start_torch()
 
             def work(index: int) -> SubmissionResult:
                 submission = submissions[index]
                 result = grade_one(pool, submission, rubrics[submission.assignment],
                                    expected[submission.assignment], options, keys[index])
                 write_atomic(cache_dir / f"{keys[index]}.json", json.dumps(result.to_dict()))
+                report.write_student_page(options.out, result, rubrics[submission.assignment])
                 if progress:
                     progress(result, False)
                 return result
 
-            for index, result in zip(todo, executor.map(work, todo)):
-                results[index] = result
+            futures = {i: light.submit(work, i) for i in light_todo} | {i: heavy.submit(work, i) for i in torch_todo}
+            for index, future in futures.items():
+                results[index] = future.result()
     return [r for r in results if r is not None], warnings
 
 
 def write_outputs(results: list[SubmissionResult], rubrics: dict[str, Rubric], out: Path) -> None:
+    """The class-wide outputs (each student's page is written as soon as their result is known)."""
     write_results(out / "results.json", results)
     gradebook.write_gradebook(out / "grades.csv", results, rubrics)
-    report.write_reports(out, results, rubrics)
+    report.write_class_page(out, results, rubrics)

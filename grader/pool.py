@@ -145,17 +145,16 @@ class Zygote:
 
 
 class Worker:
-    """One slot: a light zygote and, for hand-ins that use torch, a torch one; one submission at a time."""
+    """One slot: a zygote and its own unprivileged uid, running one submission at a time."""
 
-    def __init__(self, slot: int, work_dir: Path, isolate: bool) -> None:
+    def __init__(self, slot: int, work_dir: Path, isolate: bool, torch: bool) -> None:
         self.slot = slot
         self.work_dir = work_dir
-        self.zygotes = {torch: Zygote(slot, work_dir, isolate, torch) for torch in (False, True)}
+        self.zygote = Zygote(slot, work_dir, isolate, torch)
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         """Run one submission; a zygote that dies or misbehaves is replaced and the submission reported lost."""
         started = time.monotonic()
-        zygote = self.zygotes[bool(message["torch"])]
         job = self.work_dir / f"job-{self.slot}.json"
         channel = self.work_dir / f"channel-{self.slot}"
         job.write_text(json.dumps({"files": message["files"], "job": message["job"]}))
@@ -163,12 +162,13 @@ class Worker:
         os.mkfifo(channel, 0o600)
         read_fd = os.open(channel, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            zygote.send({"job": str(job), "channel": str(channel), "calls": message["calls"], "policy": message["policy"]})
-            pid = zygote.reply("pid")
+            self.zygote.send({"job": str(job), "channel": str(channel), "calls": message["calls"],
+                              "policy": message["policy"]})
+            pid = self.zygote.reply("pid")
             frames, killed = watch(pid, read_fd, message["job"]["limits"], started)
-            status = zygote.reply("exit")
+            status = self.zygote.reply("exit")
         except (ZygoteError, BrokenPipeError, OSError) as exc:
-            zygote.stop()
+            self.zygote.stop()
             return {"id": message["id"], "frames": [], "exit": -1,
                     "killed": f"the grading worker died while running this submission ({exc})"}
         finally:
@@ -179,34 +179,51 @@ class Worker:
                 "seconds": time.monotonic() - started}
 
     def stop(self) -> None:
-        for zygote in self.zygotes.values():
-            zygote.stop()
+        self.zygote.stop()
 
 
 class Pool:
-    """`jobs` slots; `request` blocks until one is free. Use as a context manager."""
+    """`jobs` light slots and, when some hand-ins use torch, one more slot whose zygote has torch loaded.
+
+    Forking a process that has torch loaded costs several times more than forking one without, so
+    only the hand-ins that use torch pay for it; one torch slot is enough for the few that do, and
+    its preloading overlaps with the light slots' work. `request` blocks until a slot of the right
+    kind is free.
+    """
 
     def __init__(self, jobs: int, work_dir: Path, isolate: bool, torch: bool = False) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
-        self.torch = torch  # some hand-ins use torch: start their zygotes now, to preload beside the others
-        self.idle: queue.Queue[Worker] = queue.Queue()
-        self.workers = [Worker(slot, work_dir, isolate) for slot in range(jobs)]
+        self.torch = torch
+        self.workers = [Worker(slot, work_dir, isolate, torch=False) for slot in range(jobs)]
+        if torch:
+            self.workers.append(Worker(jobs, work_dir, isolate, torch=True))
+        self.idle: dict[bool, queue.Queue[Worker]] = {False: queue.Queue(), True: queue.Queue()}
         for worker in self.workers:
-            self.idle.put(worker)
+            self.idle[worker.zygote.torch].put(worker)
+
+    @property
+    def size(self) -> int:
+        return len(self.workers)
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        worker = self.idle.get()
+        kind = bool(message["torch"]) and self.torch
+        worker = self.idle[kind].get()
         try:
             return worker.request(message)
         finally:
-            self.idle.put(worker)
+            self.idle[kind].put(worker)
 
     def __enter__(self) -> "Pool":
         for worker in self.workers:
-            worker.zygotes[False].start()
-            if self.torch:
-                worker.zygotes[True].start()
+            if not worker.zygote.torch:
+                worker.zygote.start()
         return self
+
+    def start_torch(self) -> None:
+        """Start the torch zygote; called once the grader's own start-up no longer needs the cores."""
+        for worker in self.workers:
+            if worker.zygote.torch and worker.zygote.process is None:
+                worker.zygote.start()
 
     def __exit__(self, *exc: object) -> None:
         for worker in self.workers:

@@ -49,7 +49,9 @@ def render_index(results: list[SubmissionResult], rubrics: dict[str, Rubric]) ->
     return _ENV.get_template("index.html").render(groups=groups)
 
 
-def write_reports(out: Path, results: list[SubmissionResult], rubrics: dict[str, Rubric]) -> None:
-    for result in results:
-        write_atomic(out / page_name(result), render_student(result, rubrics[result.assignment]))
+def write_student_page(out: Path, result: SubmissionResult, rubric: Rubric) -> None:
+    write_atomic(out / page_name(result), render_student(result, rubric))
+
+
+def write_class_page(out: Path, results: list[SubmissionResult], rubrics: dict[str, Rubric]) -> None:
     write_atomic(out / "index.html", render_index(results, rubrics))

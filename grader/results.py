@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,28 +80,26 @@ class SubmissionResult:
         return cls(**{**data, "parts": parts})
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_MODE = 0o666 & ~_umask()  # what open() would have given the file; mkstemp's 0600 is for secrets
-
-
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: a reader, or a run started again after
     this one was killed, sees the old file or the new one, never half of one. (No fsync: that
-    guards against power loss, at a cost per file that a class of 1,000 would feel.)"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    guards against power loss, at a cost per file that a class of 1,000 would feel.)
+
+    The temporary name is unique to this process and thread, so no random names are needed; a
+    leftover from a killed run is simply overwritten. The file gets the usual permissions.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream = open(temporary, "w", encoding="utf-8")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(temporary, "w", encoding="utf-8")
+    try:
+        with stream:
             stream.write(text)
-        os.chmod(temporary, _MODE)
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -13,6 +13,7 @@ Protocol, one JSON object a line: the grader sends {"job", "channel", "calls", "
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -120,6 +121,7 @@ def main() -> None:
     _preload_plotting()
     if args.torch:
         _preload_torch()
+    gc.freeze()  # what is loaded now stays put: children neither copy it on write nor scan it
     calls = Calls()
     with tempfile.TemporaryDirectory(prefix="grader-sandbox-") as scratch:
         template = None

@@ -31,7 +31,7 @@ def test_a_worker_killed_mid_submission_reports_it_and_is_replaced(tmp_path: Pat
         while time.monotonic() < deadline and not (tmp_path / "worker-0.log").exists():
             time.sleep(0.05)
         time.sleep(1.5)  # the worker has started and taken the request
-        pool.workers[0].zygotes[False].process.kill()
+        pool.workers[0].zygote.process.kill()
         thread.join(timeout=30)
         assert answers and answers[0]["id"] == "slow" and "worker died" in answers[0]["killed"]
         after = pool.request(request("x = 41 + 1", "next"))
