@@ -47,13 +47,21 @@ grad_b_fd = (loss_b_plus - loss_b_minus) / (2 * eps)
 grad_b_bptt = grad_b_fd.copy()
 """
 STEP = "b_new = b {sign} 0.01 * grad_b_bptt\nloss_new = rnn_total(b_new)\n"
-KINDS = {  # name: (share of the class, extra cell placed after the forward pass)
-    "correct": (0.70, ""),
-    "wrong": (0.12, ""),
-    "crashing": (0.08, "raise ValueError('a stale cell that fails')"),
-    "slow": (0.05, "import time\ntime.sleep(0.2)"),
-    "torch": (0.05, "import torch\ny_hat = torch.tensor(y_hat).numpy()"),
+MIXES = {  # name: {kind: (share of the class, extra cell placed after the forward pass)}
+    "realistic": {
+        "correct": (0.70, ""),
+        "wrong": (0.12, ""),
+        "crashing": (0.08, "raise ValueError('a stale cell that fails')"),
+        "slow": (0.05, "import time\ntime.sleep(0.2)"),
+        "torch": (0.05, "import torch\ny_hat = torch.tensor(y_hat).numpy()"),
+    },
+    "numpy": {  # the problem-3 notebooks of the issue's figures: numpy only, none slow
+        "correct": (0.80, ""),
+        "wrong": (0.12, ""),
+        "crashing": (0.08, "raise ValueError('a stale cell that fails')"),
+    },
 }
+KINDS = MIXES["realistic"]
 
 
 def notebook(kind: str, index: int) -> dict:
@@ -160,7 +168,10 @@ def main() -> None:
     parser.add_argument("--peers", nargs="*", default=[], choices=["nbgrader", "otter"], help="also time these")
     parser.add_argument("--peer-n", type=int, default=20, help="notebooks given to each peer (they are slow)")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="realistic", help="kinds of notebooks (default realistic)")
     args = parser.parse_args()
+    global KINDS
+    KINDS = MIXES[args.mix]
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="grader-bench-"))
     paths = generate(folder / "hand-ins", args.n)
