@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                           "no core idle; hand-ins that use torch get one slot of their own besides)")
     run.add_argument("--no-cache", action="store_true", help="regrade everything, ignoring earlier results")
     run.add_argument("--unsafe-no-sandbox", action="store_true",
-                     help="run student code without isolation where the machine cannot isolate it; every report says so")
+                     help="run student code without isolation (in a child process with limits only), e.g. where "
+                          "the machine cannot isolate it; every report says so")
     return parser
 
 
@@ -57,14 +58,13 @@ def _fail(message: str) -> int:
 def run_command(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         return _fail("--jobs must be at least 1")
-    isolate = True
-    reason = unavailable_reason()
-    if reason:
-        if not args.unsafe_no_sandbox:
-            return _fail(f"cannot isolate student code: {reason}. Refusing to run it; pass --unsafe-no-sandbox "
-                         "to run it anyway (every report will say it was not isolated).")
-        isolate = False
-        print(f"grader: warning: student code is NOT isolated: {reason}", file=sys.stderr)
+    isolate = not args.unsafe_no_sandbox
+    reason = unavailable_reason() if isolate else "--unsafe-no-sandbox was given"
+    if reason and isolate:
+        return _fail(f"cannot isolate student code: {reason}. Refusing to run it; pass --unsafe-no-sandbox "
+                     "to run it anyway (every report will say it was not isolated).")
+    if not isolate:
+        print(f"grader: warning: student code is NOT isolated ({reason})", file=sys.stderr)
     try:
         rubrics = load_rubrics(args.rubrics or default_rubrics())
     except RubricError as exc:

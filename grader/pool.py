@@ -64,7 +64,17 @@ class Frames:
             self.buffer = rest[size:]
 
 
-def watch(pid: int, read_fd: int, limits: dict[str, float], started: float) -> tuple[Frames, str]:
+def _kill(pidfd: int | None) -> None:
+    """SIGKILL through a pidfd, so the signal can only reach the child even if its pid were reused."""
+    if pidfd is None:
+        return
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except ProcessLookupError:  # it had already ended
+        pass
+
+
+def watch(pidfd: int | None, read_fd: int, limits: dict[str, float], started: float) -> tuple[Frames, str]:
     """Collect frames until every writer is gone; kill the child when it is quiet too long or runs past its time."""
     frames = Frames()
     quiet_limit = max(limits["cell_timeout"], limits["call_timeout"]) + GRACE_SECONDS
@@ -76,7 +86,7 @@ def watch(pid: int, read_fd: int, limits: dict[str, float], started: float) -> t
         wait = min(deadline - now, last + quiet_limit - now)
         if wait <= 0 or frames.corrupt:
             killed = frames.corrupt or ("submission_timeout" if now >= deadline else "hung")
-            os.kill(pid, signal.SIGKILL)
+            _kill(pidfd)
             break
         ready, _, _ = select.select([read_fd], [], [], wait)
         if not ready:
@@ -165,7 +175,15 @@ class Worker:
             self.zygote.send({"job": str(job), "channel": str(channel), "calls": message["calls"],
                               "policy": message["policy"]})
             pid = self.zygote.reply("pid")
-            frames, killed = watch(pid, read_fd, message["job"]["limits"], started)
+            try:
+                pidfd: int | None = os.pidfd_open(pid)
+            except ProcessLookupError:  # it has already ended: nothing left to kill
+                pidfd = None
+            try:
+                frames, killed = watch(pidfd, read_fd, message["job"]["limits"], started)
+            finally:
+                if pidfd is not None:
+                    os.close(pidfd)
             status = self.zygote.reply("exit")
         except (ZygoteError, BrokenPipeError, OSError) as exc:
             self.zygote.stop()

@@ -124,17 +124,26 @@ def prepare_worker(root: Path) -> None:
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", str(root), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for source in (*SYSTEM_DIRS, *_python_dirs(), *SYSTEM_FILES, str(Path(__file__).resolve().parent)):
-        _bind(root, source)
-    for hidden in hidden_dirs():
-        if (root / hidden.lstrip("/")).exists():
-            _mount("tmpfs", str(root / hidden.lstrip("/")), "tmpfs", MS_RDONLY, "size=4k")
+    _bind_libraries(root, _library_dirs())
     (root / "dev").mkdir()
     for device in DEVICES:
         _bind(root, f"/dev/{device}", writable=True)
     for folder, mode in (("proc", 0o555), ("tmp", 0o1777), (WORKDIR.lstrip("/"), 0o755)):
-        (root / folder).mkdir(mode=mode)
+        (root / folder).mkdir(mode=mode, exist_ok=True)
     _mount(None, str(root), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _library_dirs() -> list[str]:
+    return [*SYSTEM_DIRS, *_python_dirs(), *SYSTEM_FILES, str(Path(__file__).resolve().parent)]
+
+
+def _bind_libraries(root: Path, sources: list[str]) -> None:
+    """Read-only binds of the libraries, then the grader's own folders that must look empty."""
+    for source in sources:
+        _bind(root, source)
+    for hidden in hidden_dirs():
+        if any(hidden == s or hidden.startswith(s.rstrip("/") + "/") for s in sources) and (root / hidden.lstrip("/")).exists():
+            _mount("tmpfs", str(root / hidden.lstrip("/")), "tmpfs", MS_RDONLY, "size=4k")
 
 
 def spawn(isolate: bool) -> int:
@@ -162,6 +171,8 @@ def _enter_root(root: Path, policy: Policy, files: list[tuple[str, str]]) -> Non
     """In the cloned child: fresh /proc, /tmp and working folder over the template, then chroot."""
     _mount("proc", str(root / "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _mount("tmpfs", str(root / "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.disk_mb}m,mode=1777")
+    # an environment installed under /tmp (a CI checkout, say) was just covered: bind it again
+    _bind_libraries(root, [d for d in _library_dirs() if d.startswith("/tmp/")])
     handed_in = sum(os.path.getsize(source) for source, _ in files) // 2**20 + 1
     workdir = root / WORKDIR.lstrip("/")
     _mount("tmpfs", str(workdir), "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.disk_mb + handed_in}m,mode=0755")

@@ -101,6 +101,7 @@ def spawn(command: dict[str, Any], calls: Calls, template: Path | None, scratch:
     policy = sandbox.Policy(**command["policy"], uid=60000 + slot)
     job_calls = calls.for_job(command.get("calls"))
     channel_fd = os.open(command["channel"], os.O_WRONLY)  # the grader holds the reading end open
+    scratch.mkdir(parents=True, exist_ok=True)
     scratch_root = None if template else Path(tempfile.mkdtemp(dir=scratch))
     pid = sandbox.spawn(policy.isolate)
     if pid == 0:
@@ -123,21 +124,20 @@ def main() -> None:
         _preload_torch()
     gc.freeze()  # what is loaded now stays put: children neither copy it on write nor scan it
     calls = Calls()
-    with tempfile.TemporaryDirectory(prefix="grader-sandbox-") as scratch:
-        template = None
-        if args.isolate:
-            template = Path(scratch) / "root"
-            template.mkdir()
-            sandbox.prepare_worker(template)
-        protocol.write(json.dumps({"ready": True}) + "\n")
-        for line in sys.stdin:
-            pid, scratch_root = spawn(json.loads(line), calls, template, Path(scratch), args.slot)
-            protocol.write(json.dumps({"pid": pid}) + "\n")
-            _, status = os.waitpid(pid, 0)
-            if scratch_root:
-                shutil.rmtree(scratch_root, ignore_errors=True)
-            protocol.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
-
+    scratch = Path.cwd() / f"sandbox-{args.slot}{'-torch' if args.torch else ''}"  # in the grader's work folder
+    template = None
+    if args.isolate:
+        template = scratch / "root"  # a mount point in this zygote's own namespace; empty on the host
+        template.mkdir(parents=True, exist_ok=True)
+        sandbox.prepare_worker(template)
+    protocol.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        pid, scratch_root = spawn(json.loads(line), calls, template, scratch, args.slot)
+        protocol.write(json.dumps({"pid": pid}) + "\n")
+        _, status = os.waitpid(pid, 0)
+        if scratch_root:
+            shutil.rmtree(scratch_root, ignore_errors=True)
+        protocol.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
 
 if __name__ == "__main__":
     main()
