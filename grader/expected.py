@@ -4,14 +4,16 @@ For a value check: the reference's zero-argument function. For a function check:
 inputs from the rubric's `cases` function (the spec's inputs first, then randomized ones of
 other sizes from the rubric's seed) and the reference's output on each. The inputs go to the
 workers once per run, in `calls-<assignment>.json`; the outputs never leave this process.
+For a part with a `figure`: the reference's PNG, as base64 text, shown beside the student's figures.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ class Expected:
     values: dict[str, Any]  # check.reference -> expected value
     cases: dict[str, list[Case]]  # function name -> its hidden cases
     calls_file: str | None  # the encoded inputs for the workers
+    figures: dict[str, str] = field(default_factory=dict)  # part.figure -> base64 PNG
 
     def counts(self) -> dict[str, int]:
         return {name: len(cases) for name, cases in self.cases.items()}
@@ -47,7 +50,19 @@ def plain(value: Any) -> Any:
     return encode_value(value)
 
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _figure(name: str) -> str:
+    """A reference figure as base64 text; anything but PNG bytes is a bug in the reference."""
+    png = resolve(name)()
+    if type(png) is not bytes or not png.startswith(PNG_MAGIC):
+        raise ValueError(f"reference figure {name!r} did not return PNG bytes")
+    return base64.b64encode(png).decode("ascii")
+
+
 def _compute(rubric: Rubric) -> dict[str, Any]:
+    figures = {part.figure: _figure(part.figure) for part in rubric.parts if part.figure}
     values: dict[str, Any] = {}
     cases: dict[str, list[dict[str, Any]]] = {}
     calls: dict[str, list[dict[str, Any]]] = {}
@@ -65,7 +80,7 @@ def _compute(rubric: Rubric) -> dict[str, Any]:
                 calls[check.function] = [encode_args(kwargs) for kwargs in inputs]
                 cases[check.function] = [{"shown": _shown(kwargs), "expected": plain(reference(**copy.deepcopy(kwargs)))}
                                          for kwargs in inputs]
-    return {"values": values, "cases": cases, "calls": calls}
+    return {"values": values, "cases": cases, "calls": calls, "figures": figures}
 
 
 def _key(rubric: Rubric, reference_digest: str) -> str:
@@ -91,4 +106,4 @@ def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str) -> 
         calls_file = str(calls_path)
     values = {name: decode_value(v) for name, v in data["values"].items()}
     cases = {name: [Case(c["shown"], decode_value(c["expected"])) for c in items] for name, items in data["cases"].items()}
-    return Expected(values, cases, calls_file)
+    return Expected(values, cases, calls_file, dict(data.get("figures", {})))

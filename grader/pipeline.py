@@ -21,7 +21,7 @@ import grader
 from grader import gradebook, report, sandbox
 from grader.discover import Submission, discover
 from grader.expected import Expected, compute_expected
-from grader.pool import Pool
+from grader.pool import Pool, slots
 from grader.results import SubmissionResult, write_atomic, write_results
 from grader.rubric import Rubric
 from grader.runner import RunOutcome, cpu_seconds, mentions_torch, run_submission
@@ -134,8 +134,9 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
         light_todo = [i for i in todo if i not in set(torch_todo)]
         # the zygotes preload while this process computes the expected values; light and torch
         # hand-ins have slots of their own, so neither kind waits behind the other
-        with Pool(options.jobs, work_dir, options.isolate, torch=bool(torch_todo)) as pool, \
-                ThreadPoolExecutor(2 * options.jobs) as light, ThreadPoolExecutor(2) as heavy:
+        light_slots, torch_slots = slots(options.jobs, len(light_todo), len(torch_todo))
+        with Pool(light_slots, work_dir, options.isolate, torch=torch_slots) as pool, \
+                ThreadPoolExecutor(max(2 * light_slots, 1)) as light, ThreadPoolExecutor(max(2 * torch_slots, 1)) as heavy:
             # twice as many threads as slots: while one thread scores and writes a result, another
             # already has the slot running the next hand-in
             needed = {submissions[i].assignment for i in todo}

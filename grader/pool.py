@@ -6,6 +6,7 @@ is killed with everything it started.
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import select
@@ -200,21 +201,29 @@ class Worker:
         self.zygote.stop()
 
 
+def slots(jobs: int, light: int, heavy: int) -> tuple[int, int]:
+    """(light slots, torch slots) for `light` and `heavy` hand-ins: torch slots in proportion to the
+    hand-ins that use torch (at least one when any do), and light slots for the rest, with one to
+    spare when torch has only a few."""
+    total = light + heavy
+    torch_slots = math.ceil(jobs * heavy / total) if heavy else 0
+    light_slots = max(1, jobs - torch_slots + (torch_slots == 1)) if light else 0
+    return light_slots, torch_slots
+
+
 class Pool:
-    """`jobs` light slots and, when some hand-ins use torch, one more slot whose zygote has torch loaded.
+    """Light slots and, when some hand-ins use torch, slots whose zygote has torch loaded.
 
     Forking a process that has torch loaded costs several times more than forking one without, so
-    only the hand-ins that use torch pay for it; one torch slot is enough for the few that do, and
-    its preloading overlaps with the light slots' work. `request` blocks until a slot of the right
-    kind is free.
+    only the hand-ins that use torch pay for it; the torch zygotes preload once the grader's own
+    start-up is done, while the light slots already work. `request` blocks until a slot of the
+    right kind is free.
     """
 
-    def __init__(self, jobs: int, work_dir: Path, isolate: bool, torch: bool = False) -> None:
+    def __init__(self, light: int, work_dir: Path, isolate: bool, torch: int = 0) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
-        self.torch = torch
-        self.workers = [Worker(slot, work_dir, isolate, torch=False) for slot in range(jobs)]
-        if torch:
-            self.workers.append(Worker(jobs, work_dir, isolate, torch=True))
+        self.torch = torch > 0
+        self.workers = [Worker(slot, work_dir, isolate, torch=slot >= light) for slot in range(light + torch)]
         self.idle: dict[bool, queue.Queue[Worker]] = {False: queue.Queue(), True: queue.Queue()}
         for worker in self.workers:
             self.idle[worker.zygote.torch].put(worker)
@@ -238,7 +247,7 @@ class Pool:
         return self
 
     def start_torch(self) -> None:
-        """Start the torch zygote; called once the grader's own start-up no longer needs the cores."""
+        """Start the torch zygotes; called once the grader's own start-up no longer needs the cores."""
         for worker in self.workers:
             if worker.zygote.torch and worker.zygote.process is None:
                 worker.zygote.start()

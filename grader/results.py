@@ -48,6 +48,8 @@ class PartResult:
     manual: str = ""  # the TA's rubric text
     pending_manual: float = 0.0
     checks: list[CheckResult] = field(default_factory=list)
+    reference_figure: str = ""  # base64 PNG from the rubric's `figure`, shown beside the student's
+    student_figures: list[str] = field(default_factory=list)  # base64 PNGs from the cells `figure_cells` picks
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "score": self.score, "max_score": self.max_score, "status": self.status, "message": self.message}

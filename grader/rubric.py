@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 KINDS = ("number", "expression", "array", "sequence", "choice", "integer", "boolean", "predicate")
-_PART_KEYS = {"id", "title", "points", "manual_points", "manual", "check", "chain"}
+_PART_KEYS = {"id", "title", "points", "manual_points", "manual", "check", "chain", "figure", "figure_cells"}
 _CHECK_KEYS = {
     "value", "function", "expected", "reference", "cases", "kind", "rtol", "atol",
     "hide_expected", "weight", "required", "accepted", "label", "random_cases", "misconception", "carried",
@@ -101,6 +101,8 @@ class Part:
     manual: str = ""  # the TA's rubric text for the points graded by hand
     checks: tuple[Check, ...] = ()
     chain: bool = False  # the checks are successive steps: the report says where the work first departs
+    figure: str = ""  # "module:function" in reference/, no arguments, returns PNG bytes shown beside the student's
+    figure_cells: tuple[str, ...] = ()  # words: the student's figures from cells whose source mentions any of them
 
     @property
     def max_score(self) -> float:
@@ -265,6 +267,20 @@ def _parse_check(path: Path, where: str, raw: Any, defaults: dict[str, Any]) -> 
     )
 
 
+def _parse_figure(path: Path, where: str, raw: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """A part's reference figure and the words that pick the student's figures: both or neither."""
+    if "figure" not in raw and "figure_cells" not in raw:
+        return "", ()
+    if "figure" not in raw:
+        raise RubricError.at(path, f"{where}.figure_cells", "needs 'figure', the reference figure shown beside them")
+    figure = _reference(path, f"{where}.figure", raw["figure"])
+    cells = raw.get("figure_cells")
+    if type(cells) is not list or not cells or not all(type(w) is str and w.strip() for w in cells):
+        raise RubricError.at(path, f"{where}.figure_cells",
+                             f"must list the words that pick the student's figures (non-empty strings), got {cells!r}")
+    return figure, tuple(w.strip() for w in cells)
+
+
 def _parse_part(path: Path, index: int, raw: Any, defaults: dict[str, Any]) -> Part:
     where = f"part[{index}]"
     if type(raw) is not dict:
@@ -287,6 +303,7 @@ def _parse_part(path: Path, index: int, raw: Any, defaults: dict[str, Any]) -> P
         raise RubricError.at(path, where, "has manual_points but no 'manual' rubric text for the TA")
     if points + manual_points <= 0:
         raise RubricError.at(path, where, "is worth no points")
+    figure, figure_cells = _parse_figure(path, where, raw)
     return Part(
         id=part_id,
         points=points,
@@ -295,6 +312,8 @@ def _parse_part(path: Path, index: int, raw: Any, defaults: dict[str, Any]) -> P
         manual=manual,
         checks=checks,
         chain=_typed(path, where, raw, "chain", (bool,), False),
+        figure=figure,
+        figure_cells=figure_cells,
     )
 
 

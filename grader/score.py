@@ -22,6 +22,7 @@ from grader.rubric import Check, Misconception, Part, Rubric, resolve
 from grader.runner import RunOutcome
 
 MAX_CASE_LINES = 6
+MAX_STUDENT_FIGURES = 4
 
 
 def _options(check: Check) -> dict[str, Any]:
@@ -195,7 +196,26 @@ def _sentence(check: CheckResult) -> str:
     return text if text.endswith(".") else text + "."
 
 
+def student_figures(part: Part, outcome: RunOutcome) -> list[str]:
+    """The student's figures (at most MAX_STUDENT_FIGURES, in cell order) from the cells whose source
+    mentions any of the part's `figure_cells` words, case-insensitive."""
+    words = [w.lower() for w in part.figure_cells]
+    picked = [png for cell in outcome.cells if any(w in cell.source.lower() for w in words) for png in cell.figures]
+    return picked[:MAX_STUDENT_FIGURES]
+
+
+def _with_figures(result: PartResult, part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:
+    if part.figure:
+        result.reference_figure = expected.figures.get(part.figure, "")
+        result.student_figures = student_figures(part, outcome)
+    return result
+
+
 def score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:
+    return _with_figures(_score_part(part, expected, outcome), part, expected, outcome)
+
+
+def _score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:
     if not part.checks:
         return PartResult(part.id, 0.0, part.max_score, "manual", "graded by hand", part.title, part.manual,
                           pending_manual=part.manual_points)

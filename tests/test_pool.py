@@ -37,3 +37,16 @@ def test_a_worker_killed_mid_submission_reports_it_and_is_replaced(tmp_path: Pat
         after = pool.request(request("x = 41 + 1", "next"))
     values = [f for f in after["frames"] if f.get("t") == "values"]
     assert after["killed"] == "" and values and values[0]["values"]["x"] == 42
+
+
+@pytest.mark.parametrize("jobs, light, heavy, expected", [
+    (4, 950, 50, (4, 1)),    # a few torch hand-ins: one torch slot beside every light one
+    (4, 6, 5, (2, 2)),       # about half: the slots are shared out (ceil(4 · 5/11) = 2 torch)
+    (4, 0, 30, (0, 4)),      # all torch: every slot has torch
+    (4, 30, 0, (4, 0)),      # none: no torch slot at all
+    (1, 5, 5, (1, 1)),       # one job still gives each kind a slot
+])
+def test_slots_follow_the_share_of_hand_ins_that_use_torch(jobs, light, heavy, expected) -> None:
+    from grader.pool import slots
+
+    assert slots(jobs, light, heavy) == expected
