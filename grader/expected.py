@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import base64
 import copy
+from concurrent.futures import Future, ThreadPoolExecutor
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,11 @@ class Expected:
     values: dict[str, Any]  # check.reference -> expected value
     cases: dict[str, list[Case]]  # function name -> its hidden cases
     calls_file: str | None  # the encoded inputs for the workers
-    figures: dict[str, str] = field(default_factory=dict)  # part.figure -> base64 PNG
+    pending_figures: Future[dict[str, str]] | None = None  # part.figure -> base64 PNG, drawn in the background
+
+    @property
+    def figures(self) -> dict[str, str]:
+        return self.pending_figures.result() if self.pending_figures else {}
 
     def counts(self) -> dict[str, int]:
         return {name: len(cases) for name, cases in self.cases.items()}
@@ -61,8 +66,26 @@ def _figure(name: str) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
+def _figures(rubric: Rubric, path: Path) -> Future[dict[str, str]]:
+    """The reference figures, from the cache or drawn in a thread of their own: only the reports need
+    them, so grading starts without waiting for matplotlib."""
+    if path.exists():
+        done: Future[dict[str, str]] = Future()
+        done.set_result(json.loads(path.read_text()))
+        return done
+
+    def draw() -> dict[str, str]:
+        figures = {part.figure: _figure(part.figure) for part in rubric.parts if part.figure}
+        write_atomic(path, json.dumps(figures))
+        return figures
+
+    executor = ThreadPoolExecutor(1)
+    future = executor.submit(draw)
+    executor.shutdown(wait=False)
+    return future
+
+
 def _compute(rubric: Rubric) -> dict[str, Any]:
-    figures = {part.figure: _figure(part.figure) for part in rubric.parts if part.figure}
     values: dict[str, Any] = {}
     cases: dict[str, list[dict[str, Any]]] = {}
     calls: dict[str, list[dict[str, Any]]] = {}
@@ -80,7 +103,7 @@ def _compute(rubric: Rubric) -> dict[str, Any]:
                 calls[check.function] = [encode_args(kwargs) for kwargs in inputs]
                 cases[check.function] = [{"shown": _shown(kwargs), "expected": plain(reference(**copy.deepcopy(kwargs)))}
                                          for kwargs in inputs]
-    return {"values": values, "cases": cases, "calls": calls, "figures": figures}
+    return {"values": values, "cases": cases, "calls": calls}
 
 
 def _key(rubric: Rubric, reference_digest: str) -> str:
@@ -106,4 +129,6 @@ def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str) -> 
         calls_file = str(calls_path)
     values = {name: decode_value(v) for name, v in data["values"].items()}
     cases = {name: [Case(c["shown"], decode_value(c["expected"])) for c in items] for name, items in data["cases"].items()}
-    return Expected(values, cases, calls_file, dict(data.get("figures", {})))
+    figures = _figures(rubric, cache_dir / f"figures-{path.stem.removeprefix('expected-')}.json") \
+        if any(part.figure for part in rubric.parts) else None
+    return Expected(values, cases, calls_file, figures)
