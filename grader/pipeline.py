@@ -7,6 +7,7 @@ and started again grades only what is not in the cache.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sys
@@ -25,7 +26,7 @@ from grader.pool import Pool, slots
 from grader.results import SubmissionResult, write_atomic, write_results
 from grader.rubric import Rubric
 from grader.runner import RunOutcome, cpu_seconds, mentions_torch, run_submission
-from grader.score import score_submission
+from grader.score import figure_file, score_submission
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,24 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
     return [r for r in results if r is not None], warnings
 
 
+def write_reference_figures(out: Path, results: list[SubmissionResult], rubrics: dict[str, Rubric]) -> None:
+    """Each part's reference figure as a PNG file beside the pages that show it (see score.figure_file)."""
+    reference = _reference_digest()
+    for assignment in sorted({r.assignment for r in results}):
+        rubric = rubrics[assignment]
+        if not any(part.figure for part in rubric.parts):
+            continue
+        figures = compute_expected(rubric, out / ".cache" / "expected", reference).figures
+        for part in rubric.parts:
+            if part.figure in figures:
+                path = out / assignment / figure_file(part)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(base64.b64decode(figures[part.figure]))
+
+
 def write_outputs(results: list[SubmissionResult], rubrics: dict[str, Rubric], out: Path) -> None:
     """The class-wide outputs (each student's page is written as soon as their result is known)."""
     write_results(out / "results.json", results)
+    write_reference_figures(out, results, rubrics)
     gradebook.write_gradebook(out / "grades.csv", results, rubrics)
     report.write_class_page(out, results, rubrics)

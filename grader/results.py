@@ -48,7 +48,7 @@ class PartResult:
     manual: str = ""  # the TA's rubric text
     pending_manual: float = 0.0
     checks: list[CheckResult] = field(default_factory=list)
-    reference_figure: str = ""  # base64 PNG from the rubric's `figure`, shown beside the student's
+    reference_figure: str = ""  # the reference figure's file, relative to the assignment's report folder
     student_figures: list[str] = field(default_factory=list)  # base64 PNGs from the cells `figure_cells` picks
 
     def public(self) -> dict[str, Any]:

@@ -204,15 +204,21 @@ def student_figures(part: Part, outcome: RunOutcome) -> list[str]:
     return picked[:MAX_STUDENT_FIGURES]
 
 
-def _with_figures(result: PartResult, part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:
+def figure_file(part: Part) -> str:
+    """Where a part's reference figure is written, relative to the assignment's report folder: once
+    per run, not once per page."""
+    return f"figures/{re.sub(r'[^A-Za-z0-9._-]+', '_', part.id)}.png"
+
+
+def _with_figures(result: PartResult, part: Part, outcome: RunOutcome) -> PartResult:
     if part.figure:
-        result.reference_figure = expected.figures.get(part.figure, "")
+        result.reference_figure = figure_file(part)
         result.student_figures = student_figures(part, outcome)
     return result
 
 
 def score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:
-    return _with_figures(_score_part(part, expected, outcome), part, expected, outcome)
+    return _with_figures(_score_part(part, expected, outcome), part, outcome)
 
 
 def _score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResult:

@@ -140,7 +140,7 @@ def test_scoring_picks_the_students_figures_by_figure_cells(tmp_path: Path, monk
     outcome = RunOutcome(cells=cells, values={"gamma_A": "1/2"})
     with_figure, manual = (score_part(p, expected, outcome) for p in rubric.parts)
     assert with_figure.student_figures == [png_b64(i) for i in (1, 3, 4, 5)][:MAX_STUDENT_FIGURES]
-    assert with_figure.reference_figure == base64.b64encode(PNG_MAGIC + b"ref").decode()
+    assert with_figure.reference_figure == "figures/1.1.png"  # written once per run beside the pages
     assert with_figure.status == "correct" and with_figure.public().keys() == {"id", "score", "max_score", "status", "message"}
     assert (manual.reference_figure, manual.student_figures) == ("", [])
     none_drawn = score_part(rubric.parts[0], expected, RunOutcome(cells=cells[1:2], values={"gamma_A": "1/2"}))
@@ -159,7 +159,7 @@ def test_older_cache_entries_without_figures_still_load() -> None:
 def page_for(student_figures: list[str]) -> str:
     rubric = Rubric("hw-fig", "Homework fig", (Part("1.1", 2, title="Filters", figure="figures:filters_png",
                                                      figure_cells=("filter",)),), path=Path("hw-fig.toml"))
-    part = PartResult("1.1", 2.0, 2.0, "correct", "ok", title="Filters", reference_figure=png_b64(9),
+    part = PartResult("1.1", 2.0, 2.0, "correct", "ok", title="Filters", reference_figure="figures/1.1.png",
                       student_figures=student_figures)
     return report.render_student(SubmissionResult("ann", "hw-fig", 2.0, 2.0, [part]), rubric)
 
@@ -169,16 +169,17 @@ def test_student_page_shows_both_figures_in_the_parts_box() -> None:
     box = re.search(r'<section class="card" id="part-1">.*?</section>', page, re.S).group()
     assert "Your figure" in box and "Reference" in box
     assert f'src="data:image/png;base64,{png_b64(1)}"' in box
-    assert f'src="data:image/png;base64,{png_b64(9)}"' in box
+    assert 'src="figures/1.1.png"' in box
     assert "You drew no figure" not in box
-    assert re.findall(r'<img[^>]*\ssrc="([^"]*)"', page) and all(
-        src.startswith("data:image/png;base64,") for src in re.findall(r'<img[^>]*\ssrc="([^"]*)"', page))
+    assert re.findall(r'<img[^>]*\ssrc="([^"]*)"', page) and all(  # the student's inline, the reference a local file
+        src.startswith("data:image/png;base64,") or src == "figures/1.1.png"
+        for src in re.findall(r'<img[^>]*\ssrc="([^"]*)"', page))
 
 
 def test_student_page_says_when_the_student_drew_no_figure() -> None:
     page = page_for([])
     box = re.search(r'<section class="card" id="part-1">.*?</section>', page, re.S).group()
-    assert "You drew no figure" in box and f"base64,{png_b64(9)}" in box
+    assert "You drew no figure" in box and 'src="figures/1.1.png"' in box
 
 
 def test_part_without_a_figure_shows_no_figure_box() -> None:
@@ -186,3 +187,15 @@ def test_part_without_a_figure_shows_no_figure_box() -> None:
     page = report.render_student(SubmissionResult("ann", "hw-fig", 2.0, 2.0,
                                                   [PartResult("1", 2.0, 2.0, "correct", "ok")]), rubric)
     assert "Your figure" not in page and 'class="figures"' not in page
+
+
+def test_a_run_writes_each_reference_figure_once_beside_the_pages(tmp_path: Path) -> None:
+    from grader.pipeline import write_reference_figures
+    from grader.rubric import load_rubrics
+
+    rubrics = load_rubrics(Path(__file__).resolve().parent.parent / "rubrics")
+    result = SubmissionResult("ann", "cap5619-hw3", 0.0, 100.0, [])
+    write_reference_figures(tmp_path, [result], rubrics)
+    written = sorted(p.name for p in (tmp_path / "cap5619-hw3" / "figures").iterdir())
+    assert written == ["1.1.png", "1.2.png", "1.3.png", "2.1.png"]
+    assert all((tmp_path / "cap5619-hw3" / "figures" / name).read_bytes().startswith(PNG_MAGIC) for name in written)
