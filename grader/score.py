@@ -70,23 +70,27 @@ def _carried(check: Check, got: Any, outcome: RunOutcome) -> Verdict | None:
     return verdict if verdict.ok else None
 
 
-def _misconception(check: Check, got: Any, expected: Expected) -> tuple[Misconception, Verdict] | None:
+def _misconception(check: Check, got: Any, expected: Expected) -> Misconception | None:
+    """The first named mistake the student's value matches, with the check's own comparison."""
     for misconception in check.misconceptions:
-        verdict = compare(check.kind, got, expected.values[misconception.expected], **_options(check))
-        if verdict.ok:
-            return misconception, verdict
+        if compare(check.kind, got, expected.values[misconception.expected], **_options(check)).ok:
+            return misconception
     return None
 
 
+def _absent(check: Check, outcome: RunOutcome, optional_note: str, required_text: str) -> CheckResult:
+    """A value or function the submission does not define: missing, or left out when optional."""
+    if not check.required:
+        return CheckResult(check.name, check.label, "optional", f"{check.name} is not defined ({optional_note})",
+                           weight=check.weight, counted=False)
+    return CheckResult(check.name, check.label, "missing", f"{required_text}{_why_missing(check.name, outcome)}",
+                       weight=check.weight)
+
+
 def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> CheckResult:
-    result = CheckResult(check.name, check.label, "missing", "", weight=check.weight)
     if check.name not in outcome.values:
-        if not check.required:
-            result.counted, result.status = False, "optional"
-            result.message = f"{check.name} is not defined (optional)"
-        else:
-            result.message = f"{check.name} is not defined{_why_missing(check.name, outcome)}"
-        return result
+        return _absent(check, outcome, "optional", f"{check.name} is not defined")
+    result = CheckResult(check.name, check.label, "incorrect", "", weight=check.weight)
     got = outcome.values[check.name]
     verdict = _verdict(check, got, expected.values.get(check.reference))
     result.status = "correct" if verdict.ok else "incorrect"
@@ -105,9 +109,8 @@ def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> Check
                           f"(computed from your {', '.join(check.carried.uses)}; credit carried forward). "
                           f"The true value differs because an earlier answer does: {verdict.message}")
         return result
-    matched = _misconception(check, got, expected)
-    if matched is not None:
-        misconception, _ = matched
+    misconception = _misconception(check, got, expected)
+    if misconception is not None:
         result.misconception, result.fraction = misconception.name, misconception.credit
         result.status = "partial" if misconception.credit else "incorrect"
         result.message = f"This looks like {misconception.name}. {misconception.hint} {verdict.message}".replace("  ", " ")
@@ -126,14 +129,10 @@ def _call_line(index: int, shown: str, text: str) -> str:
 
 
 def _function_check(check: Check, expected: Expected, outcome: RunOutcome) -> CheckResult:
-    result = CheckResult(check.name, check.label, "missing", "", weight=check.weight)
     if check.name not in outcome.defined:
-        if not check.required:
-            result.counted, result.status = False, "optional"
-            result.message = f"{check.name} is not defined (optional: it would be checked on the grader's inputs)"
-        else:
-            result.message = f"the function {check.name} is not defined{_why_missing(check.name, outcome)}"
-        return result
+        return _absent(check, outcome, "optional: it would be checked on the grader's inputs",
+                       f"the function {check.name} is not defined")
+    result = CheckResult(check.name, check.label, "missing", "", weight=check.weight)
     cases = expected.cases[check.function]
     calls = outcome.calls.get(check.function, [])
     right = errors = 0
