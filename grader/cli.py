@@ -72,14 +72,15 @@ def run_command(args: argparse.Namespace) -> int:
     if not rubrics:
         return _fail(f"no rubric (*.toml) found in {args.rubrics or default_rubrics()}")
     started = time.monotonic()
-    options = Options(out=args.out, jobs=args.jobs, isolate=isolate, use_cache=not args.no_cache)
+    # absolute: the zygotes work in OUT/.work and are handed paths of files under OUT
+    options = Options(out=args.out.absolute(), jobs=args.jobs, isolate=isolate, use_cache=not args.no_cache)
     try:
         results, warnings = grade_path(args.path, rubrics, options, Progress())
     except DiscoveryError as exc:
         return _fail(str(exc))
     for warning in warnings:
         print(f"grader: warning: {warning}", file=sys.stderr)
-    write_outputs(results, rubrics, args.out)
+    write_outputs(results, rubrics, options.out)
     seconds = time.monotonic() - started
     print(f"graded {len(results)} hand-ins in {seconds:.1f} s; reports in {args.out}/index.html, "
           f"scores in {args.out}/results.json and {args.out}/grades.csv", file=sys.stderr)

@@ -221,6 +221,7 @@ class Pool:
     """
 
     def __init__(self, light: int, work_dir: Path, isolate: bool, torch: int = 0) -> None:
+        work_dir = work_dir.absolute()  # the zygotes run in it and are handed paths of files in it
         work_dir.mkdir(parents=True, exist_ok=True)
         self.torch = torch > 0
         self.workers = [Worker(slot, work_dir, isolate, torch=slot >= light) for slot in range(light + torch)]

@@ -190,6 +190,13 @@ def test_help_explains_the_layout() -> None:
     assert completed.returncode == 0 and "<assignment-id>/<student>" in completed.stdout
 
 
+def test_the_default_relative_output_folder_works_from_any_folder(tmp_path: Path) -> None:
+    completed = grader("run", str(ROOT / "submissions" / "duke-hw5-6"), "--jobs", "2", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    assert {r["student"]: r["score"] for r in results}["alice_correct"] == 30
+
+
 def test_one_assignment_folder_can_be_graded_on_its_own(tmp_path: Path) -> None:
     folder = tmp_path / "duke-hw5-6"
     shutil.copytree(ROOT / "submissions" / "duke-hw5-6" / "alice_correct", folder / "alice correct (1)")
