@@ -61,9 +61,10 @@ def _cells(outcome: RunOutcome) -> list[dict[str, object]]:
 
 
 def grade_one(pool: Pool, submission: Submission, rubric: Rubric, expected: Expected, options: Options,
-              key: str) -> SubmissionResult:
+              key: str, uses_torch: bool) -> SubmissionResult:
     started = time.monotonic()
-    outcome = run_submission(pool, submission, rubric, expected.calls_file, expected.counts(), options.isolate)
+    outcome = run_submission(pool, submission, rubric, expected.calls_file, expected.counts(), options.isolate,
+                             uses_torch)
     parts = score_submission(rubric, expected, outcome)
     policy = sandbox.Policy(isolate=options.isolate, memory_mb=int(rubric.limits.memory_mb), cpu_seconds=cpu_seconds(rubric))
     return SubmissionResult(
@@ -132,7 +133,8 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
     if todo:
         work_dir = options.out / ".work"
         torch_todo = [i for i in todo if mentions_torch(submissions[i])]
-        light_todo = [i for i in todo if i not in set(torch_todo)]
+        uses_torch = set(torch_todo)
+        light_todo = [i for i in todo if i not in uses_torch]
         # the zygotes preload while this process computes the expected values; light and torch
         # hand-ins have slots of their own, so neither kind waits behind the other
         light_slots, torch_slots = slots(options.jobs, len(light_todo), len(torch_todo))
@@ -147,7 +149,7 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
             def work(index: int) -> SubmissionResult:
                 submission = submissions[index]
                 result = grade_one(pool, submission, rubrics[submission.assignment],
-                                   expected[submission.assignment], options, keys[index])
+                                   expected[submission.assignment], options, keys[index], index in uses_torch)
                 write_atomic(cache_dir / f"{keys[index]}.json", json.dumps(result.to_dict()))
                 report.write_student_page(options.out, result, rubrics[submission.assignment])
                 if progress:

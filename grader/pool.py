@@ -229,10 +229,6 @@ class Pool:
         for worker in self.workers:
             self.idle[worker.zygote.torch].put(worker)
 
-    @property
-    def size(self) -> int:
-        return len(self.workers)
-
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         kind = bool(message["torch"]) and self.torch
         worker = self.idle[kind].get()

@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-STATUSES = ("correct", "incorrect", "partial", "error", "missing", "manual")
-
 
 @dataclass
 class CheckResult:

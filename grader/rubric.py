@@ -125,9 +125,6 @@ class Rubric:
     def value_names(self) -> list[str]:
         return sorted({c.value for p in self.parts for c in p.checks if c.value})
 
-    def function_checks(self) -> list[Check]:
-        return [c for p in self.parts for c in p.checks if c.function]
-
 
 def resolve(name: str) -> Callable[..., Any]:
     """Import `module:function` from the reference package."""

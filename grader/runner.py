@@ -186,9 +186,9 @@ def build_request(submission: Submission, rubric: Rubric, cells: list[Cell], cal
 
 
 def run_submission(pool: Any, submission: Submission, rubric: Rubric, calls_file: str | None,
-                   calls_count: dict[str, int], isolate: bool) -> RunOutcome:
+                   calls_count: dict[str, int], isolate: bool, uses_torch: bool) -> RunOutcome:
     cells, problems = read_submission(submission)
-    request = build_request(submission, rubric, cells, calls_file, calls_count, isolate, mentions_torch(submission))
+    request = build_request(submission, rubric, cells, calls_file, calls_count, isolate, uses_torch)
     killed_cells: dict[int, str] = {}
     for attempt in range(MAX_ATTEMPTS):
         outcome = RunOutcome(cells=[CellRecord(c.label, c.source) for c in cells], problems=list(problems))

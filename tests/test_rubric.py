@@ -100,7 +100,7 @@ weight = 2
     assert rubric.seed == 11
     assert rubric.limits.cell_timeout == 3
     assert rubric.parts[0].max_score == 5.0
-    assert [c.function for c in rubric.function_checks()] == ["breakeven_gamma"]
+    assert [c.function for p in rubric.parts for c in p.checks if c.function] == ["breakeven_gamma"]
 
 
 def test_manual_only_part_loads(tmp_path: Path) -> None:
