@@ -1,4 +1,9 @@
-"""Finding submissions: `<assignment-id>/<student>/...` folders or flat `<assignment-id>/<student>.ipynb|.py` files."""
+"""Finding submissions: `<assignment-id>/<student>/...` folders or flat `<assignment-id>/<student>.<ext>` files.
+
+Code (`.ipynb`, `.py`) is run; a write-up (`.md`, `.markdown`, `.txt`, `.tex`, and the Markdown
+cells of notebooks) is read for its answers. Flat files of one student (`alice.py`, `alice.md`)
+are one hand-in.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RUNNABLE = (".ipynb", ".py")
+WRITEUP = (".md", ".markdown", ".txt", ".tex")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
@@ -18,6 +24,7 @@ class Submission:
     root: Path  # the student's folder, or the flat file itself
     files: tuple[Path, ...]  # what is run, in order
     notes: tuple[str, ...] = field(default=())  # things the student should know (skipped files, ...)
+    writeups: tuple[Path, ...] = ()  # what is read as the write-up, in order (besides the notebooks' Markdown)
 
     @property
     def folder(self) -> Path:
@@ -26,7 +33,7 @@ class Submission:
     def data_files(self) -> list[Path]:
         """Files copied beside the code (a student's own data), never other students' files."""
         if not self.root.is_dir():
-            return list(self.files)
+            return list(self.files + self.writeups)
         return [p for p in _regular_files(self.root) if p.stat().st_size <= MAX_FILE_BYTES]
 
 
@@ -58,37 +65,48 @@ def _links(folder: Path) -> list[Path]:
 def _student_folder(assignment: str, folder: Path) -> Submission:
     files: list[Path] = []
     notes: list[str] = []
+    writeups: list[Path] = []
     for link in _links(folder):
         notes.append(f"{link.relative_to(folder)} is a link and was left out; hand in the file itself")
     for path in sorted(_regular_files(folder), key=lambda p: natural_key(str(p.relative_to(folder)))):
         name = path.relative_to(folder)
         if path.stat().st_size > MAX_FILE_BYTES:
             notes.append(f"{name} was left out: it is larger than {MAX_FILE_BYTES // 2**20} MB")
+        elif path.suffix.lower() in WRITEUP:
+            writeups.append(path)
         elif path.suffix.lower() not in RUNNABLE:
             notes.append(f"{name} was copied beside your code but not run (only .ipynb and .py files are run)")
         else:
             files.append(path)
-    if not files:
-        notes.append("no .ipynb or .py file was found in this hand-in")
-    return Submission(assignment, folder.name, folder, tuple(files), tuple(notes))
+    if not files and not writeups:
+        notes.append("no .ipynb or .py file, and no write-up (.md, .txt, .tex), was found in this hand-in")
+    return Submission(assignment, folder.name, folder, tuple(files), tuple(notes), tuple(writeups))
 
 
-def _flat_file(assignment: str, path: Path) -> Submission:
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return Submission(assignment, path.stem, path, (), (f"{path.name} was not run: it is larger than {MAX_FILE_BYTES // 2**20} MB",))
-    return Submission(assignment, path.stem, path, (path,))
+def _flat_files(assignment: str, paths: list[Path]) -> Submission:
+    """One student's flat files (`alice.py`, `alice.md`): one hand-in."""
+    notes = [f"{p.name} was left out: it is larger than {MAX_FILE_BYTES // 2**20} MB"
+             for p in paths if p.stat().st_size > MAX_FILE_BYTES]
+    kept = [p for p in paths if p.stat().st_size <= MAX_FILE_BYTES]
+    files = tuple(p for p in kept if p.suffix.lower() in RUNNABLE)
+    writeups = tuple(p for p in kept if p.suffix.lower() in WRITEUP)
+    return Submission(assignment, paths[0].stem, paths[0], files, tuple(notes), writeups)
 
 
 def assignment_submissions(assignment: str, folder: Path) -> list[Submission]:
     found: list[Submission] = []
+    flat: dict[str, list[Path]] = {}
     for entry in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
             found.append(_student_folder(assignment, entry))
-        elif entry.is_file() and not entry.is_symlink() and entry.suffix.lower() in RUNNABLE:
-            found.append(_flat_file(assignment, entry))
-    return found
+        elif entry.stem.lower() == "readme":
+            continue  # the course's own notes beside the hand-ins
+        elif entry.is_file() and not entry.is_symlink() and entry.suffix.lower() in RUNNABLE + WRITEUP:
+            flat.setdefault(entry.stem, []).append(entry)
+    found += [_flat_files(assignment, paths) for paths in flat.values()]
+    return sorted(found, key=lambda s: natural_key(s.student))
 
 
 def discover(path: Path, assignments: set[str]) -> tuple[list[Submission], list[str]]:

@@ -27,6 +27,7 @@ from grader.results import SubmissionResult, write_atomic, write_results
 from grader.rubric import Rubric
 from grader.runner import RunOutcome, cpu_seconds, mentions_torch, run_submission
 from grader.score import figure_file, score_submission
+from grader.writeup import attach_written, read_answers
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,10 @@ def grade_one(pool: Pool, submission: Submission, rubric: Rubric, expected: Expe
     started = time.monotonic()
     outcome = run_submission(pool, submission, rubric, expected.calls_file, expected.counts(), options.isolate,
                              uses_torch)
+    outline = read_answers(submission, rubric, expected.values, outcome)
     parts = score_submission(rubric, expected, outcome)
+    if outline is not None:
+        attach_written(parts, outline, submission)
     policy = sandbox.Policy(isolate=options.isolate, memory_mb=int(rubric.limits.memory_mb), cpu_seconds=cpu_seconds(rubric))
     return SubmissionResult(
         student=submission.student,
@@ -73,7 +77,7 @@ def grade_one(pool: Pool, submission: Submission, rubric: Rubric, expected: Expe
         score=round(sum(p.score for p in parts), 2),
         max_score=rubric.max_score,
         parts=parts,
-        files=[str(p.relative_to(submission.folder)) for p in submission.files],
+        files=[str(p.relative_to(submission.folder)) for p in submission.files + submission.writeups],
         cells=_cells(outcome),
         problems=[*submission.notes, *outcome.problems],
         sandbox=sandbox.describe(policy),

@@ -31,6 +31,7 @@ from grader.rubric import Part, Rubric
 WRONG = ("incorrect", "partial", "error")  # a check whose value the class page may count as a mistake
 UNUSUAL_SHARE = 0.2  # a wrong value is unusual when at most this share of the class gave it
 INSTRUCTOR_PAGE = "instructor.html"
+WRITTEN_PAGE = "written.html"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -217,7 +218,7 @@ def _by_assignment(results: list[SubmissionResult], rubrics: dict[str, Rubric]) 
 def render_index(results: list[SubmissionResult], rubrics: dict[str, Rubric]) -> str:
     """The class page: per assignment, the charts, students by score, common wrong answers, hours."""
     summaries = [summarize(rubric, rows) for rubric, rows in _by_assignment(results, rubrics)]
-    return _ENV.get_template("index.html").render(summaries=summaries, instructor=INSTRUCTOR_PAGE)
+    return _ENV.get_template("index.html").render(summaries=summaries, instructor=INSTRUCTOR_PAGE, written=WRITTEN_PAGE)
 
 
 def render_instructor(results: list[SubmissionResult], rubrics: dict[str, Rubric], share: float = UNUSUAL_SHARE) -> str:
@@ -225,6 +226,22 @@ def render_instructor(results: list[SubmissionResult], rubrics: dict[str, Rubric
     groups = [(rubric, len(rows), unusual_limit(len(rows), share), shared_unusual_values(rows, share))
               for rubric, rows in _by_assignment(results, rubrics)]
     return _ENV.get_template("instructor.html").render(groups=groups, share=share)
+
+
+def render_written(results: list[SubmissionResult], rubrics: dict[str, Rubric]) -> str:
+    """The TA's page: each part graded by hand, every student's write-up for it, question by question."""
+    groups = []
+    for rubric, rows in _by_assignment(results, rubrics):
+        questions = []
+        for part in rubric.parts:
+            if not part.manual_points:
+                continue
+            answers = [(r, page_name(r), next((p for p in r.parts if p.id == part.id), None)) for r in rows]
+            answers = [(r, page, p) for r, page, p in answers if p is not None]
+            questions.append((part, answers))
+        if any(p is not None and p.written for _, answers in questions for _, _, p in answers):
+            groups.append((rubric, questions))
+    return _ENV.get_template("written.html").render(groups=groups)
 
 
 def write_student_page(out: Path, result: SubmissionResult, rubric: Rubric) -> None:
@@ -235,3 +252,4 @@ def write_class_page(out: Path, results: list[SubmissionResult], rubrics: dict[s
     """The class page and, beside it, the instructor's page it links to."""
     write_atomic(out / "index.html", render_index(results, rubrics))
     write_atomic(out / INSTRUCTOR_PAGE, render_instructor(results, rubrics))
+    write_atomic(out / WRITTEN_PAGE, render_written(results, rubrics))

@@ -33,6 +33,8 @@ class CheckResult:
     expected_full: str = ""
     misconception: str = ""  # the name of the likely mistake the value matched
     carried: bool = False  # credit from the student's own earlier answer (error carried forward)
+    source: str = ""  # where a write-up's answer was read ("report.md, line 12: “9.4348”"); "" for code
+    considered: list[str] = field(default_factory=list)  # every candidate the grader weighed in the write-up
 
 
 @dataclass
@@ -48,6 +50,9 @@ class PartResult:
     checks: list[CheckResult] = field(default_factory=list)
     reference_figure: str = ""  # the reference figure's file, relative to the assignment's report folder
     student_figures: list[str] = field(default_factory=list)  # base64 PNGs from the cells `figure_cells` picks
+    written: str = ""  # the student's write-up cut to this part, as written
+    written_note: str = ""  # e.g. "no heading of its own: the text of problem 3"
+    written_figures: list[str] = field(default_factory=list)  # data URIs of images the text refers to
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "score": self.score, "max_score": self.max_score, "status": self.status, "message": self.message}

@@ -22,11 +22,13 @@ _PART_KEYS = {"id", "title", "points", "manual_points", "manual", "check", "chai
 _CHECK_KEYS = {
     "value", "function", "expected", "reference", "cases", "kind", "rtol", "atol",
     "hide_expected", "weight", "required", "accepted", "label", "random_cases", "misconception", "carried",
+    "hints", "digits",
 }
 _MISCONCEPTION_KEYS = {"name", "expected", "hint", "credit"}
 _CARRIED_KEYS = {"uses", "expected", "credit", "message"}
-_TOP_KEYS = {"assignment", "title", "defaults", "limits", "part"}
-_DEFAULT_KEYS = {"rtol", "atol", "seed", "random_cases"}
+_TOP_KEYS = {"assignment", "title", "defaults", "limits", "part", "writeup"}
+_DEFAULT_KEYS = {"rtol", "atol", "seed", "random_cases", "digits"}
+_WRITEUP_KEYS = {"given"}
 _LIMIT_KEYS = {"cell_timeout", "call_timeout", "submission_timeout", "memory_mb"}
 
 
@@ -86,6 +88,8 @@ class Check:
     random_cases: int = 4
     misconceptions: tuple[Misconception, ...] = ()
     carried: Carried | None = None
+    hints: tuple[str, ...] = ()  # in a write-up: words or symbols written before this quantity ("L(b_1 - \epsilon)")
+    digits: int = 3  # in a write-up: significant digits a rounded decimal needs to count as agreeing
 
     @property
     def name(self) -> str:
@@ -117,6 +121,7 @@ class Rubric:
     path: Path
     seed: int = 0
     limits: Limits = Limits()
+    given: tuple[str, ...] = ()  # in a write-up: symbols of the problem's data (`\eta`), whose values are not answers
 
     @property
     def max_score(self) -> float:
@@ -261,7 +266,15 @@ def _parse_check(path: Path, where: str, raw: Any, defaults: dict[str, Any]) -> 
         accepted=accepted,
         label=_typed(path, where, raw, "label", (str,), ""),
         random_cases=_typed(path, where, raw, "random_cases", (int,), defaults.get("random_cases", 4)),
+        hints=_strings(path, f"{where}.hints", _typed(path, where, raw, "hints", (list,), [])),
+        digits=_typed(path, where, raw, "digits", (int,), defaults.get("digits", 3)),
     )
+
+
+def _strings(path: Path, where: str, items: list[Any]) -> tuple[str, ...]:
+    if not all(type(item) is str and item.strip() for item in items):
+        raise RubricError.at(path, where, f"must be a list of non-empty strings, got {items!r}")
+    return tuple(items)
 
 
 def _parse_figure(path: Path, where: str, raw: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -330,8 +343,12 @@ def load_rubric(path: str | Path) -> Rubric:
         raise RubricError.at(path, "assignment", "must be the assignment id, a non-empty string")
     defaults = _typed(path, "top level", data, "defaults", (dict,), {})
     _check_keys(path, "defaults", defaults, _DEFAULT_KEYS)
-    for key, types in (("rtol", (int, float)), ("atol", (int, float)), ("seed", (int,)), ("random_cases", (int,))):
+    for key, types in (("rtol", (int, float)), ("atol", (int, float)), ("seed", (int,)), ("random_cases", (int,)),
+                       ("digits", (int,))):
         _typed(path, "defaults", defaults, key, types, None)
+    writeup = _typed(path, "top level", data, "writeup", (dict,), {})
+    _check_keys(path, "writeup", writeup, _WRITEUP_KEYS)
+    given = _strings(path, "writeup.given", _typed(path, "writeup", writeup, "given", (list,), []))
     limits_raw = _typed(path, "top level", data, "limits", (dict,), {})
     _check_keys(path, "limits", limits_raw, _LIMIT_KEYS)
     limits = Limits(**{k: _typed(path, "limits", limits_raw, k, (int, float), getattr(Limits, k)) for k in limits_raw})
@@ -351,6 +368,7 @@ def load_rubric(path: str | Path) -> Rubric:
         path=path,
         seed=_typed(path, "defaults", defaults, "seed", (int,), 0),
         limits=limits,
+        given=given,
     )
 
 

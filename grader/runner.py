@@ -47,6 +47,8 @@ class RunOutcome:
     calls: dict[str, list[CallRecord]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # things that went wrong around the code
     finished: bool = False
+    written: dict[str, Any] = field(default_factory=dict)  # name -> writeup.TextAnswer, for values read from a write-up
+    ran_code: bool = True  # False for a write-up without code: its function checks go to the TA
 
 
 def _text(value: Any, limit: int = 21_000) -> str:
@@ -188,6 +190,8 @@ def build_request(submission: Submission, rubric: Rubric, cells: list[Cell], cal
 def run_submission(pool: Any, submission: Submission, rubric: Rubric, calls_file: str | None,
                    calls_count: dict[str, int], isolate: bool, uses_torch: bool) -> RunOutcome:
     cells, problems = read_submission(submission)
+    if not submission.files:
+        return RunOutcome(problems=problems, finished=True, ran_code=False)  # a write-up only: nothing to run
     request = build_request(submission, rubric, cells, calls_file, calls_count, isolate, uses_torch)
     killed_cells: dict[int, str] = {}
     for attempt in range(MAX_ATTEMPTS):

@@ -25,15 +25,16 @@ MAX_CASE_LINES = 6
 MAX_STUDENT_FIGURES = 4
 
 
-def _options(check: Check) -> dict[str, Any]:
+def _options(check: Check, written_atol: float = 0.0) -> dict[str, Any]:
+    """The comparison's options; a number read from a write-up also gets the precision it was written to."""
     if check.kind in ("number", "expression", "array", "sequence"):
-        return {"rtol": check.rtol, "atol": check.atol, "hide_expected": check.hide_expected}
+        return {"rtol": check.rtol, "atol": check.atol + written_atol, "hide_expected": check.hide_expected}
     if check.kind == "choice":
         return {"accepted": {k: list(v) for k, v in check.accepted.items()} or None, "hide_expected": check.hide_expected}
     return {"hide_expected": check.hide_expected}
 
 
-def _verdict(check: Check, got: Any, expected: Any) -> Verdict:
+def _verdict(check: Check, got: Any, expected: Any, written_atol: float = 0.0) -> Verdict:
     unreadable = contains_unreadable(got)
     if unreadable:
         return Verdict(False, f"the grader could not read your answer: it is {unreadable.why}; give numbers, lists, "
@@ -41,7 +42,7 @@ def _verdict(check: Check, got: Any, expected: Any) -> Verdict:
     if check.kind == "predicate":
         ok, message = resolve(check.reference)(got)
         return Verdict(ok, message, shown_got=render(got))
-    return compare(check.kind, got, expected, **_options(check))
+    return compare(check.kind, got, expected, **_options(check, written_atol))
 
 
 def _why_missing(name: str, outcome: RunOutcome) -> str:
@@ -54,7 +55,7 @@ def _why_missing(name: str, outcome: RunOutcome) -> str:
     return ""
 
 
-def _carried(check: Check, got: Any, outcome: RunOutcome) -> Verdict | None:
+def _carried(check: Check, got: Any, outcome: RunOutcome, written_atol: float) -> Verdict | None:
     """The student's value compared with the expected value recomputed from their own earlier answers."""
     carried = check.carried
     if carried is None or any(name not in outcome.values for name in carried.uses):
@@ -66,14 +67,14 @@ def _carried(check: Check, got: Any, outcome: RunOutcome) -> Verdict | None:
         recomputed = plain(resolve(carried.expected)(**inputs))
     except Exception:  # the earlier answer does not fit the reference (a wrong shape, a string): no carried credit
         return None
-    verdict = compare(check.kind, got, decode_value(recomputed), **_options(check))
+    verdict = compare(check.kind, got, decode_value(recomputed), **_options(check, written_atol))
     return verdict if verdict.ok else None
 
 
-def _misconception(check: Check, got: Any, expected: Expected) -> Misconception | None:
+def _misconception(check: Check, got: Any, expected: Expected, written_atol: float) -> Misconception | None:
     """The first named mistake the student's value matches, with the check's own comparison."""
     for misconception in check.misconceptions:
-        if compare(check.kind, got, expected.values[misconception.expected], **_options(check)).ok:
+        if compare(check.kind, got, expected.values[misconception.expected], **_options(check, written_atol)).ok:
             return misconception
     return None
 
@@ -88,11 +89,22 @@ def _absent(check: Check, outcome: RunOutcome, optional_note: str, required_text
 
 
 def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> CheckResult:
+    written = outcome.written.get(check.name)
     if check.name not in outcome.values:
-        return _absent(check, outcome, "optional", f"{check.name} is not defined")
+        why = written.how if written is not None else f"{check.name} is not defined"
+        return _absent(check, outcome, "optional", why)
+    result = _compared_value(check, expected, outcome, written.atol if written else 0.0)
+    if written is not None:
+        result.source = f"{written.where}: “{written.text[:200]}”" if written.text else written.where
+        result.considered = written.considered
+        result.message = f"Read from your write-up ({written.how}). {result.message}"
+    return result
+
+
+def _compared_value(check: Check, expected: Expected, outcome: RunOutcome, written_atol: float) -> CheckResult:
     result = CheckResult(check.name, check.label, "incorrect", "", weight=check.weight)
     got = outcome.values[check.name]
-    verdict = _verdict(check, got, expected.values.get(check.reference))
+    verdict = _verdict(check, got, expected.values.get(check.reference), written_atol)
     result.status = "correct" if verdict.ok else "incorrect"
     result.fraction = 1.0 if verdict.ok else 0.0
     result.message = verdict.message
@@ -101,7 +113,7 @@ def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> Check
     result.expected_full = "" if check.hide_expected else _full(expected.values.get(check.reference))
     if verdict.ok or contains_unreadable(got) or check.kind == "predicate":
         return result
-    carried = _carried(check, got, outcome)
+    carried = _carried(check, got, outcome, written_atol)
     if carried is not None:
         result.carried, result.fraction = True, check.carried.credit
         result.status = "correct" if check.carried.credit == 1 else "partial"
@@ -109,7 +121,7 @@ def _value_check(check: Check, expected: Expected, outcome: RunOutcome) -> Check
                           f"(computed from your {', '.join(check.carried.uses)}; credit carried forward). "
                           f"The true value differs because an earlier answer does: {verdict.message}")
         return result
-    misconception = _misconception(check, got, expected)
+    misconception = _misconception(check, got, expected, written_atol)
     if misconception is not None:
         result.misconception, result.fraction = misconception.name, misconception.credit
         result.status = "partial" if misconception.credit else "incorrect"
@@ -225,6 +237,13 @@ def _score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResu
         return PartResult(part.id, 0.0, part.max_score, "manual", "graded by hand", part.title, part.manual,
                           pending_manual=part.manual_points)
     checks = [(_value_check if c.value else _function_check)(c, expected, outcome) for c in part.checks]
+    if not outcome.ran_code:
+        for rubric_check, check in zip(part.checks, checks):
+            if rubric_check.function:
+                check.status, check.counted = "optional", False
+                check.message = f"{check.name} cannot be checked: a write-up has no code to call"
+        if part.points and not any(c.counted for c in checks):
+            return _to_the_ta(part, checks)
     counted = [c for c in checks if c.counted]
     total_weight = sum(c.weight for c in counted)
     earned = sum(c.weight * c.fraction for c in counted) / total_weight if total_weight else 0.0
@@ -240,6 +259,14 @@ def _score_part(part: Part, expected: Expected, outcome: RunOutcome) -> PartResu
         message += f" {part.manual_points:g} more points are graded by hand."
     return PartResult(part.id, score, part.max_score, status, message, part.title, part.manual,
                       pending_manual=part.manual_points, checks=checks)
+
+
+def _to_the_ta(part: Part, checks: list[CheckResult]) -> PartResult:
+    """A write-up without code cannot be called: its code points go to the TA with the rest."""
+    message = (f"A write-up has no code for the grader to call, so all {part.max_score:g} points of this part are "
+               "graded by hand from your text and figures.")
+    return PartResult(part.id, 0.0, part.max_score, "manual", message, part.title, part.manual,
+                      pending_manual=part.max_score, checks=checks)
 
 
 def score_submission(rubric: Rubric, expected: Expected, outcome: RunOutcome) -> list[PartResult]:

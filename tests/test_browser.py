@@ -109,7 +109,7 @@ def title(dom: str) -> str:
 
 def test_every_page_renders_offline_with_its_title_and_score(out: Path, results: list[dict], doms: dict[Path, str]) -> None:
     rubrics = load_rubrics(ROOT / "rubrics")
-    assert len(doms) == len(results) + 2  # the class page, the instructor page and one per hand-in
+    assert len(doms) == len(results) + 3  # the class page, the instructor page, the written answers and one per hand-in
     index = doms[out / "index.html"]
     assert title(index) == "Class results"
     assert all(visible(index).count(r.title) >= 1 for r in rubrics.values())

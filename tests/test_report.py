@@ -180,7 +180,7 @@ def test_pages_reference_nothing_off_the_machine(tmp_path: Path) -> None:
     for result in results:
         report.write_student_page(tmp_path, result, RUBRIC)
     pages = sorted(tmp_path.rglob("*.html"))
-    assert {p.name for p in pages} >= {"index.html", "instructor.html"} and len(pages) == 4
+    assert {p.name for p in pages} >= {"index.html", "instructor.html", "written.html"} and len(pages) == 5
     for page in pages:
         raw = page.read_text()
         parser = Links()

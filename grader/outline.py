@@ -1,0 +1,375 @@
+"""Write-ups cut into the rubric's parts: headings of many styles found and mapped onto part ids.
+
+Students head their answers in many ways: `## 3 Problem 3`, `### Problem 3: The decay term
+(30 points)`, `**(C)**`, `(2)`, `(iii) -`, `Problem 2.7:`, `\\subsection*{(a)}`, `\\item`, a bare
+`3.2` line in a PDF exported to text. A heading's label (digits, letters, roman numerals, or a
+word of the rubric's own ids such as `top`) is read into components and placed in the rubric's
+tree of part ids relative to where the text is now: first as a child of the current part, then
+as a sibling, then higher up. Numbering styles are interchangeable (`(b)`, `(2)` and `(ii)` are
+all the second child), so a student's `3(b)` finds the rubric's `3.2`.
+
+How sure a heading is decides how far it may move: a Markdown or LaTeX heading, a `Problem 3`
+keyword or a dotted label like `3.2` may go anywhere; a bold label like `**(C)**` anywhere
+below the current problem; a plain `(2)` or `b)` at the start of a line only to a child or a
+later sibling (a numbered list inside an answer must not jump back to an earlier part). Text
+that cannot be placed is kept, in order, as unplaced text; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+Path_ = tuple[str, ...]  # a node of the rubric's tree: ("3", "A", "i") for part "3A.i"
+
+STRONG, BOLD, WEAK = 3, 2, 1
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
+_KEYWORD = r"(?:problem|question|exercise|task|part|prob\.?|ex\.?|q)"
+_ABSOLUTE_KEYWORDS = ("problem", "question", "exercise", "prob", "ex", "q")
+_TEX_LEVELS = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{(.*)\}\s*(.*)$")
+_TEX_ITEM = re.compile(r"^\s*\\item\s*(?:\[([^\]]*)\])?\s*(.*)$")
+_TEX_BEGIN_LIST = re.compile(r"\\begin\{(enumerate|itemize)\}")
+_TEX_END_LIST = re.compile(r"\\end\{(enumerate|itemize)\}")
+_BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__|\\textbf\{)(.+?)(?:\*\*|__|\})\s*[:.\-–—)]*\s*(.*)$")
+_LABEL_TOKEN = r"(?:\d+(?:\.\d+)*[A-Za-z]?(?:\.?[ivxIVX]+)?|[A-Za-z]{1,8})"
+_PLAIN = re.compile(
+    rf"^\s*(?:[-*+]\s+)?(?P<label>(?:{_KEYWORD}\s*)?(?:\(\s*{_LABEL_TOKEN}\s*\)|\[\s*{_LABEL_TOKEN}\s*\]|{_LABEL_TOKEN}\s*\)|"
+    rf"{_LABEL_TOKEN}(?:\s*\(\s*[A-Za-z0-9]{{1,4}}\s*\))*))(?P<sep>\s*[:.\-–—)]\s*|\s+|$)(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_INLINE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=[;,.]))\(\s*([ivx]{1,4}|[a-hA-H]|\d)\s*\)(?=\s)")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_MATH_OPEN = re.compile(r"^\s*(\$\$|\\\[|\\begin\{(?:equation|align|aligned|gather|eqnarray|multline|split)\*?\})")
+_PAGE_FURNITURE = re.compile(r"^\s*(?:page\s+)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Line:
+    source: str  # the file (and cell) the line comes from
+    number: int  # 1-based line number in that source
+    text: str
+    heading: bool = False  # a heading's own line: shown, but its label's numbers are not answers
+
+
+@dataclass
+class Outline:
+    nodes: dict[Path_, list[Line]] = field(default_factory=dict)
+    unplaced: list[Line] = field(default_factory=list)
+    headings: list[tuple[Line, str]] = field(default_factory=list)  # each heading and where it was placed
+
+    def lines(self, part_id: str) -> tuple[list[Line], bool]:
+        """The lines of a part and of its sub-parts, in the student's order; when the student gave the
+        part no heading of its own, the lines of its nearest headed ancestor (and True)."""
+        path = split_id(part_id)
+        own = _under(self.nodes, path)
+        if own:
+            return own, False
+        for depth in range(len(path) - 1, 0, -1):
+            ancestor = self.nodes.get(path[:depth])
+            if ancestor:
+                return list(ancestor), True
+        return [], False
+
+
+def _under(nodes: dict[Path_, list[Line]], path: Path_) -> list[Line]:
+    lines = [line for node, node_lines in nodes.items() if node[:len(path)] == path for line in node_lines]
+    return sorted(lines, key=lambda line: (line.source, line.number))
+
+
+def split_id(part_id: str) -> Path_:
+    """'3A.i' -> ('3', 'A', 'i'); '1.1' -> ('1', '1'); '3C.top' -> ('3', 'C', 'top')."""
+    return tuple(token for piece in part_id.split(".") for token in re.findall(r"\d+|[A-Za-z]+", piece))
+
+
+def _roman(text: str) -> int | None:
+    text = text.lower()
+    if not text or any(c not in _ROMAN for c in text):
+        return None
+    total = 0
+    for index, char in enumerate(text):
+        value = _ROMAN[char]
+        total += -value if index + 1 < len(text) and _ROMAN[text[index + 1]] > value else value
+    return total
+
+
+class Tree:
+    """The rubric's part ids as a tree, with each child's ordinal in its numbering style."""
+
+    def __init__(self, part_ids: list[str]) -> None:
+        self.children: dict[Path_, list[str]] = {}  # in the rubric's order
+        for part_id in part_ids:
+            path = split_id(part_id)
+            for depth in range(1, len(path) + 1):
+                kids = self.children.setdefault(path[:depth - 1], [])
+                if path[depth - 1] not in kids:
+                    kids.append(path[depth - 1])
+        self.words = {c.lower() for kids in self.children.values() for c in kids
+                      if c.isalpha() and len(c) > 1 and _roman(c) is None}
+
+    def ordinal(self, parent: Path_, child: str) -> int:
+        """The child's position in its own numbering style: '3' is 3, 'C' is 3, 'iii' is 3, 'top' is 1."""
+        kids = self.children.get(parent, [])
+        if child.isdigit():
+            return int(child)
+        if all(_roman(k) is not None for k in kids if not k.isdigit()) and any(len(k) > 1 for k in kids):
+            return _roman(child) or 0
+        if len(child) == 1:
+            return ord(child.lower()) - 96
+        return kids.index(child) + 1
+
+    def child(self, parent: Path_, label: str, exact: bool = False) -> Path_ | None:
+        kids = self.children.get(parent, [])
+        same = [k for k in kids if k.lower() == label.lower()]
+        if same or exact:
+            return parent + (same[0],) if same else None
+        wanted = {int(label)} if label.isdigit() else {o for o in (_roman(label), ord(label.lower()) - 96 if len(label) == 1 else None) if o}
+        matches = [k for k in kids if self.ordinal(parent, k) in wanted and not k.lower() in self.words]
+        return parent + (matches[0],) if len(matches) == 1 else None
+
+    def resolve(self, base: Path_, label: tuple[str, ...], exact: bool = False) -> Path_ | None:
+        node = base
+        for token in label:
+            node = self.child(node, token, exact)
+            if node is None:
+                return None
+        return node
+
+
+def _label_tokens(label: str, tree: Tree) -> tuple[tuple[str, ...], bool] | None:
+    """A heading's label as components, and whether a keyword like 'Problem' makes it absolute."""
+    text = label.strip().strip("*_").strip()
+    keyword = re.match(rf"^{_KEYWORD}\s*", text, re.IGNORECASE)
+    absolute = False
+    if keyword:
+        word = keyword.group(0).strip().rstrip(".").lower()
+        absolute = word in _ABSOLUTE_KEYWORDS
+        text = text[keyword.end():]
+    tokens = tuple(t for t in re.findall(r"\d+|[A-Za-z]+", text))
+    if not tokens or len(tokens) > 4:
+        return None
+    for token in tokens:
+        ok = token.isdigit() or len(token) == 1 or _roman(token) is not None or token.lower() in tree.words
+        if not ok:
+            return None
+    if not keyword and re.search(r"[^\w\s.()\[\]]", text):
+        return None
+    return tokens, absolute
+
+
+@dataclass
+class _State:
+    tree: Tree
+    path: Path_ = ()
+    lists: list[tuple[Path_, int]] = field(default_factory=list)  # TeX enumerate: the node it started under, its counter
+    top_level: int = 0  # the Markdown/LaTeX level of the last heading that opened a problem
+    last_level: int = 0  # ... and of the last labelled heading
+
+    def enter(self, heading: "_Heading", target: Path_ | None) -> Path_ | None:
+        """Move to a heading's part. A heading without a label ("## Appendix") at a problem's level
+        or above ends the current part; a lower one ("#### Answer") is inside it."""
+        if heading.tokens:
+            self.path = target or ()
+            if heading.level:
+                self.last_level = heading.level
+                if target and len(target) == 1:
+                    self.top_level = heading.level
+            return target
+        if heading.level and (heading.level <= self.top_level or heading.level < self.last_level):
+            self.path = ()
+        return self.path or None
+
+    def place(self, tokens: tuple[str, ...], strength: int, absolute: bool) -> Path_ | None:
+        """Where a heading goes: exact labels before ones matched by ordinal, deeper before higher."""
+        if absolute:
+            return self.tree.resolve((), tokens, exact=True) or self.tree.resolve((), tokens)
+        for exact in (True, False):
+            found = self._place(tokens, strength, exact)
+            if found is not None:
+                return found
+        return None
+
+    def _place(self, tokens: tuple[str, ...], strength: int, exact: bool) -> Path_ | None:
+        tree, path = self.tree, self.path
+        for depth in range(len(path), -1, -1):
+            if depth == 0 and path and strength != STRONG:
+                break  # only a sure heading leaves the current problem
+            found = tree.resolve(path[:depth], tokens, exact)
+            if found is None or found == path[:len(found)]:
+                continue  # a label naming the part the text is already in
+            if strength == WEAK and depth < len(path):
+                parent, here = path[:depth], path[depth]
+                if found[:depth + 1][:-1] != parent or tree.ordinal(parent, found[depth]) <= tree.ordinal(parent, here):
+                    continue  # a plain "(2)" moves only forward: a list inside an answer must not jump back
+            return found
+        return None
+
+
+@dataclass(frozen=True)
+class _Heading:
+    tokens: tuple[str, ...]  # the label's components; empty for a heading with no label ("## Appendix")
+    strength: int
+    absolute: bool = False
+    rest: str = ""  # text after the label that is part of the answer
+    level: int = 0  # a Markdown or LaTeX heading's level; 0 for labels in the text
+
+
+_POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]", re.IGNORECASE)
+
+
+def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
+    line = re.sub(r"^(\s*)\d+[.)]\s+(?=[(\[]|\*\*|__|\\textbf)", r"\1", line)  # "2. (C)": the label is (C)
+    if m := _ATX.match(line):
+        return _titled(m.group(2), len(m.group(1)), tree)
+    if m := _TEX_HEADING.match(line):
+        return _titled(m.group(2), _TEX_LEVELS[m.group(1)], tree, m.group(3))
+    if following and _SETEXT.match(following) and line.strip() and not previous.strip():
+        return _titled(line, 1 if "=" in following else 2, tree)
+    if m := _BOLD.match(line):
+        parsed = _label_tokens(m.group(1), tree)
+        if parsed:
+            tokens, absolute = parsed
+            return _Heading(tokens, STRONG if absolute or len(tokens) > 1 else BOLD, absolute, _POINTS.sub("", m.group(2)))
+    if m := _PLAIN.match(line):
+        label, sep, rest = m.group("label"), m.group("sep"), m.group("rest")
+        parsed = _label_tokens(label, tree)
+        if parsed is None:
+            return None
+        tokens, absolute = parsed
+        bracketed = bool(re.search(r"[()\[\]]", label))
+        keyword = bool(re.match(_KEYWORD, label, re.IGNORECASE))
+        dotted = len(tokens) > 1 and not bracketed
+        if not (bracketed or keyword or dotted or sep.strip()):
+            return None  # "A recurrent network ..." is prose, not part A
+        if dotted and rest and not re.match(r"[A-Za-z(\[*_\\$]", rest):
+            return None  # "1.2 × 10^-4" is a number, not part 1.2
+        if not bracketed and not keyword and sep.strip() in (".", "-", "–", "—") and rest and rest[0].islower():
+            return None  # "a. the ..." mid-sentence
+        # "(B)" or "(ii)" heads a part even out of order; a plain "(2)" or "b)" may be a list in an answer
+        strength = STRONG if keyword or dotted else BOLD if re.fullmatch(r"\(([A-Z]|[ivx]{2,4})\)", label.strip()) else WEAK
+        return _Heading(tokens, strength, absolute, _POINTS.sub("", rest))
+    return None
+
+
+def _titled(title: str, level: int, tree: Tree, after: str = "") -> _Heading:
+    """A Markdown or LaTeX heading: its title is not an answer, only text after the LaTeX command is.
+    A title that says 'Problem' anywhere ('## 3 Problem 3') names a problem, not a part."""
+    found = _split_heading(title, tree)
+    tokens, absolute = found if found else ((), False)
+    absolute = absolute or bool(re.search(r"\b(problem|question|exercise)\b", title, re.IGNORECASE))
+    return _Heading(tokens, STRONG, absolute, after, level)
+
+
+def _split_heading(title: str, tree: Tree) -> tuple[tuple[str, ...], bool] | None:
+    """The label at the start of a heading's title ('Problem 3: The decay term' -> ('3',))."""
+    title = re.sub(r"^[\s*_]+|[\s*_]+$", "", title)
+    m = _PLAIN.match(title)
+    if m and (parsed := _label_tokens(m.group("label"), tree)):
+        return parsed  # "## 3 Problem 3": the repeated label is part of the title
+    m = re.match(rf"^(?:[A-Za-z]+\s+){{0,3}}?({_KEYWORD}\s*{_LABEL_TOKEN})\b", title, re.IGNORECASE)
+    return _label_tokens(m.group(1), tree) if m else None
+
+
+def _inline_split(text: str, state: _State) -> list[tuple[Path_ | None, str]]:
+    """'(i) right (ii) stay (iii) 1/2' split where each label is a child or a later sibling."""
+    pieces: list[tuple[Path_ | None, str]] = []
+    start, node = 0, None
+    for m in _INLINE.finditer(text):
+        here = state.path
+        target = state.place((m.group(1),), WEAK, False)
+        if target is None or (here and target[:-1] != here and target[:-1] != here[:-1]):
+            continue
+        pieces.append((node, text[start:m.start()]))
+        state.path, node, start = target, target, m.end()
+    pieces.append((node, text[start:]))
+    return pieces
+
+
+def build_outline(sources: list[tuple[str, str]], part_ids: list[str]) -> Outline:
+    """Cut the texts (name, text), in order, into the rubric's parts."""
+    state = _State(Tree(part_ids))
+    outline = Outline()
+    for name, text in sources:
+        _read_source(name, text, state, outline)
+    return outline
+
+
+def _add(outline: Outline, path: Path_ | None, line: Line) -> None:
+    if path:
+        outline.nodes.setdefault(path, []).append(line)
+    else:
+        outline.unplaced.append(line)
+
+
+def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
+    lines = text.splitlines()
+    fenced = False
+    closer = ""  # inside display math: what ends it; no headings are looked for there
+    placed: Path_ | None = state.path or None
+    for index, raw in enumerate(lines):
+        number = index + 1
+        fence = bool(_FENCE.match(raw))
+        fenced ^= fence
+        if fenced or fence or closer:
+            if closer and closer in raw:
+                closer = ""
+            _add(outline, placed, Line(name, number, raw))
+            continue
+        if m := _MATH_OPEN.match(raw):
+            opener = m.group(1)
+            closer = "$$" if opener == "$$" else "\\]" if opener == "\\[" else opener.replace("begin", "end")
+            if closer in raw[m.end():]:
+                closer = ""
+            _add(outline, placed, Line(name, number, raw))
+            continue
+        if name.lower().endswith(".txt") and _PAGE_FURNITURE.match(raw):
+            continue  # page numbers of a PDF exported to text
+        if _SETEXT.match(raw) and index and lines[index - 1].strip():
+            continue
+        placed = _read_line(name, number, raw, lines, index, state, outline, placed)
+
+
+def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, state: _State,
+               outline: Outline, placed: Path_ | None) -> Path_ | None:
+    if _TEX_BEGIN_LIST.search(raw):
+        state.lists.append((state.path, 0))
+    if _TEX_END_LIST.search(raw) and state.lists:
+        state.lists.pop()
+    item = _TEX_ITEM.match(raw)
+    if item and state.lists and item.group(1) is None:
+        base, counter = state.lists[-1]
+        state.lists[-1] = (base, counter + 1)
+        target = state.tree.resolve(base, (str(counter + 1),))
+        if target is not None:
+            state.path = placed = target
+            outline.headings.append((Line(name, number, raw, True), ".".join(target)))
+            _add(outline, placed, Line(name, number, raw, True))
+            if item.group(2).strip():
+                _add(outline, placed, Line(name, number, item.group(2)))
+            return placed
+    if item and item.group(1):
+        raw = f"({item.group(1).strip('()[] ')}) {item.group(2)}"
+    previous = lines[index - 1] if index else ""
+    following = lines[index + 1] if index + 1 < len(lines) else ""
+    found = _heading(raw, previous, following, state.tree)
+    if found and found.level and state.top_level and found.level <= state.top_level:
+        found = replace(found, absolute=True)  # "## 4" at the level of "## Problem 3" is problem 4
+    target = state.place(found.tokens, found.strength, found.absolute) if found and found.tokens else None
+    if found is not None and not (found.tokens and target is None and found.strength == WEAK):
+        placed = state.enter(found, target)
+        heading = Line(name, number, raw, True)
+        if found.tokens or not placed:
+            outline.headings.append((heading, ".".join(placed) if placed else ""))
+        _add(outline, placed, heading)
+        raw = found.rest
+        if not raw.strip():
+            return placed
+    for node, piece in _inline_split(raw, state):
+        if node is not None:
+            placed = node
+        if piece.strip():
+            _add(outline, placed, Line(name, number, piece))
+    return placed
+

@@ -1,0 +1,494 @@
+"""Reading a write-up: its texts in order, and the answer to each value check found in its part.
+
+A hand-in's write-up is every `.md`, `.markdown`, `.txt` and `.tex` file in it and the Markdown
+cells of its notebooks. It is text, never run: reading it in the grader's process is safe (each
+file is capped in size, and arithmetic goes through `grader.expr`, whose powers are bounded).
+
+For each value check that the code (if any) did not answer, the candidates found in the part's
+text (`grader.mathtext`) are narrowed by the rubric's hints (`loss`, `L(b_1 - \\epsilon)`) and
+its given data (numbers restating W, ε or η are not answers), then matched: the expected value
+first, then each named misconception, then the value carried forward from the student's own
+earlier answers. A written decimal matches when it agrees to the digits shown (with at least the
+rubric's `digits` significant digits). When nothing matches, the closest candidate is the
+student's answer and the report says so; with no candidate at all, the answer is missing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.discover import MAX_FILE_BYTES, Submission
+from grader.mathtext import Candidate, NotANumber, Value, candidates, finite, parse_value
+from grader.outline import Line, Outline, build_outline
+from grader.rubric import Check, Part, Rubric, resolve
+
+WRITEUP_SUFFIXES = (".md", ".markdown", ".txt", ".tex")
+MAX_WRITEUP_CHARS = 400_000
+MAX_CONSIDERED = 12
+_TEX_COMMENT = re.compile(r"(?<!\\)%.*$", re.MULTILINE)
+_DECISION = re.compile(r"\b(optimal|best|better|prefer\w*|choose|chosen|pick\w*|should|answer|policy|action|wins?|"
+                       r"go(es)? with|is to)\b|=>|→|⇒|:", re.IGNORECASE)
+_AGAINST = re.compile(r"\b(not|never|worse|suboptimal|instead of|rather than|than|over|vs\.?|versus)\s*$", re.IGNORECASE)
+_AGAINST_AFTER = re.compile(r"^\s*(is|would be)?\s*(not|worse|suboptimal|loses|less)\b", re.IGNORECASE)
+
+
+@dataclass
+class TextAnswer:
+    """What the grader read from a write-up for one contract name, and how."""
+
+    value: Any
+    atol: float = 0.0  # the written precision added to the rubric's tolerance
+    where: str = ""
+    text: str = ""  # the candidate as written
+    how: str = ""  # why this candidate: "matches", "closest of 3", "assembled element by element"
+    considered: list[str] = field(default_factory=list)
+
+
+def read_sources(submission: Submission) -> tuple[list[tuple[str, str]], list[str]]:
+    """The write-up's texts (name, text) in the hand-in's order, and problems reading them."""
+    paths = [submission.root] if submission.root.is_file() else submission.data_files()
+    sources: list[tuple[str, str]] = []
+    problems: list[str] = []
+    total = 0
+    for path in paths:
+        name = path.name if submission.root.is_file() else str(path.relative_to(submission.root))
+        suffix = path.suffix.lower()
+        if suffix not in WRITEUP_SUFFIXES and suffix != ".ipynb":
+            continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        texts = _markdown_cells(text, name) if suffix == ".ipynb" else [(name, _tex_body(text) if suffix == ".tex" else text)]
+        for source, body in texts:
+            if total + len(body) > MAX_WRITEUP_CHARS:
+                problems.append(f"the write-up is longer than {MAX_WRITEUP_CHARS:,} characters; "
+                                f"the grader read up to {source} and no further")
+                return sources, problems
+            total += len(body)
+            sources.append((source, body))
+    return sources, problems
+
+
+def _tex_body(text: str) -> str:
+    """A LaTeX file without comments and preamble; lines are kept so line numbers stay right."""
+    text = _TEX_COMMENT.sub("", text)
+    begin = text.find("\\begin{document}")
+    if begin >= 0:
+        text = "\n" * text.count("\n", 0, begin) + text[begin + len("\\begin{document}"):]
+    return text.split("\\end{document}")[0]
+
+
+def _markdown_cells(text: str, name: str) -> list[tuple[str, str]]:
+    import json
+
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    cells = notebook.get("cells", []) if type(notebook) is dict else []
+    found = []
+    for number, cell in enumerate(c for c in cells if type(c) is dict):
+        source = cell.get("source", "")
+        source = "".join(s for s in source if type(s) is str) if type(source) is list else source
+        if cell.get("cell_type") == "markdown" and type(source) is str and source.strip():
+            found.append((f"{name}, cell {number + 1}", source))
+    return found
+
+
+def outline_of(sources: list[tuple[str, str]], rubric: Rubric) -> Outline:
+    return build_outline(sources, [part.id for part in rubric.parts])
+
+
+# ------------------------------------------------------------------------------------------------ hints
+
+
+def squash(text: str) -> str:
+    """Text reduced for hint matching: 'L(b_1 - \\epsilon)', 'L(b₁−ε)' and 'l(b1-eps)' all read 'l(b1-eps)'."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    for old, new in (("\\varepsilon", "eps"), ("\\epsilon", "eps"), ("ε", "eps"), ("epsilon", "eps"), ("\\gamma", "γ"),
+                     ("gamma", "γ"), ("\\eta", "η"), ("\\hat", ""), ("−", "-"), ("\\left", ""), ("\\right", ""),
+                     ("\\partial", "d"), ("∂", "d"), ("\\nabla", "grad"), ("∇", "grad"), ("\\mathrm", ""), ("\\text", "")):
+        text = text.replace(old, new)
+    return re.sub(r"[\s_{}\\$*]", "", text)
+
+
+def _matches_hints(candidate: Candidate, hints: tuple[str, ...]) -> bool:
+    """A hint of two characters or more anywhere in the label; a one-letter hint ('L') only as the
+    very symbol the number is said to equal."""
+    label, subject = squash(candidate.label), squash(candidate.subject)
+    return any((len(h) > 1 and h in label) or h == subject for h in map(squash, hints) if h)
+
+
+def given_values(rubric: Rubric) -> list[np.ndarray]:
+    values = []
+    for text in rubric.given:
+        try:
+            values.append(np.asarray(parse_value(text.replace("[", "(").replace("]", ")")), dtype=float))
+        except NotANumber:
+            continue  # validated when the rubric was loaded
+    return values
+
+
+def _given(candidate: Candidate, given: list[np.ndarray]) -> bool:
+    """A restatement of the problem's data (`\\eta = 0.01`, `b = [-1, 1]`), not an answer."""
+    value = np.asarray(candidate.value, dtype=float)
+    return any(value.shape == g.shape and np.allclose(value, g, rtol=1e-9, atol=1e-12) for g in given)
+
+
+# ------------------------------------------------------------------------------------------------ numbers
+
+
+def _shape(value: Value) -> tuple[int, ...]:
+    return np.shape(np.asarray(value, dtype=float))
+
+
+def _fits(value: Value, expected: np.ndarray) -> np.ndarray | None:
+    """The candidate in the expected shape: as written, as a column or row, or transposed."""
+    array = np.asarray(value, dtype=float)
+    if array.shape == expected.shape:
+        return array
+    if array.size == expected.size and (array.ndim == 1 or expected.ndim == 1 or 1 in array.shape):
+        return array.reshape(expected.shape)
+    if array.ndim == 2 and array.T.shape == expected.shape:
+        return array.T
+    return None
+
+
+def _close(got: np.ndarray, target: np.ndarray, check: Check, unit: float) -> bool:
+    return bool(np.all(np.abs(got - target) <= check.atol + unit + check.rtol * np.abs(target)))
+
+
+def _unit(candidate: Candidate, check: Check) -> float:
+    """The written precision counts only with enough significant digits: '9.4' is not L = 9.4348."""
+    return candidate.unit if candidate.digits >= check.digits else 0.0
+
+
+def _best(matches: list[tuple[Candidate, np.ndarray]]) -> tuple[Candidate, np.ndarray]:
+    """A final answer over an intermediate one: emphasised, then the last written."""
+    return max(enumerate(matches), key=lambda im: (im[1][0].emphasis, im[0]))[1]
+
+
+def _numeric(check: Check, pool: list[Candidate], targets: list[tuple[str, Any]], own: list[Candidate]) -> TextAnswer | None:
+    """The candidate that matches a target (the expected value, a misconception, the carried value);
+    else the closest one, among those labelled for this check when there are such."""
+    expected = np.asarray(targets[0][1], dtype=float)
+    fitting = [(c, fitted) for c in pool if (fitted := _fits(c.value, expected)) is not None]
+    for what, target in targets:
+        target = np.asarray(target, dtype=float)
+        if target.shape != expected.shape:
+            continue
+        matches = [(c, v) for c, v in fitting if _close(v, target, check, _unit(c, check))]
+        if matches:
+            chosen, value = _best(matches)
+            return _answer(chosen, value, _unit(chosen, check), f"matches {what}")
+        if expected.size > 1:
+            assembled = _assemble(check, pool, target)
+            if assembled is not None:
+                value, unit, used = assembled
+                return TextAnswer(_plain(value), unit, used[0].where, ", ".join(c.text for c in used)[:300],
+                                  f"matches {what}, its numbers found one by one")
+    if fitting:
+        fitting = [cv for cv in fitting if cv[0] in own] or fitting
+        chosen, value = min(fitting, key=lambda cv: (float(np.max(np.abs(cv[1] - expected) / (np.abs(expected) + 1e-12))),
+                                                     -cv[0].emphasis))
+        return _answer(chosen, value, _unit(chosen, check), f"the closest of the {len(fitting)} candidates of this shape")
+    if expected.size > 1:
+        elements = _elements(pool)
+        if elements:
+            value = np.array([min(elements, key=lambda ce: abs(ce[1] - t))[1] for t in expected.ravel()]).reshape(expected.shape)
+            unit = max(_unit(c, check) for c, _ in elements)
+            return TextAnswer(_plain(value), unit, elements[0][0].where, "", "no vector of this shape was found; "
+                              "each number is the closest written value")
+    return None
+
+
+def _elements(pool: list[Candidate]) -> list[tuple[Candidate, float]]:
+    return [(c, float(v)) for c in pool for v in np.asarray(c.value, dtype=float).ravel()]
+
+
+def _assemble(check: Check, pool: list[Candidate], target: np.ndarray) -> tuple[np.ndarray, float, list[Candidate]] | None:
+    """A vector or matrix written as separate numbers (ŷ(1) = ..., ŷ(2) = ...), each found within tolerance."""
+    elements = _elements(pool)
+    value, used, unit = [], [], 0.0
+    for t in target.ravel():
+        found = [(c, v) for c, v in elements if abs(v - t) <= check.atol + _unit(c, check) + check.rtol * abs(t)]
+        if not found:
+            return None
+        candidate, v = found[-1]
+        value.append(v)
+        unit = max(unit, _unit(candidate, check))
+        if candidate not in used:
+            used.append(candidate)
+    return np.array(value).reshape(target.shape), unit, used
+
+
+def _plain(value: np.ndarray) -> Any:
+    return float(value) if value.ndim == 0 else value
+
+
+def _answer(candidate: Candidate, value: np.ndarray, unit: float, how: str) -> TextAnswer:
+    return TextAnswer(_plain(value), unit, candidate.where, candidate.text, how)
+
+
+# ------------------------------------------------------------------------------------------------ choices
+
+
+_BEFORE_CUE = re.compile(r"(\b(so|thus|hence|therefore|choose|chooses|pick|prefer|go|goes|going|move|moving|take|"
+                         r"answer|optimal|best|is)\b|→|=>|⇒|->|:)\W*$", re.IGNORECASE)
+_AFTER_CUE = re.compile(r"^\W*(is|are|would be|will be)?\s*(the\s+)?(optimal|best|better|preferred|wins|the answer|"
+                        r"the optimal|chosen)\b", re.IGNORECASE)
+
+
+def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
+    """The choice a part's text concludes: the phrasing with a decision word next to it ("so right",
+    "right is optimal", "→ stay"), emphasised, not argued against ("right is better than stay"
+    chooses right), later over earlier. When other checks share the part (below/above), each
+    phrase belongs to the check whose hint is nearest to it in its sentence."""
+    plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
+    plain = re.sub(r"\\[A-Za-z]+|[{}]", " ", plain)
+    phrasings = sorted(((p, choice) for choice, ps in check.accepted.items() for p in (choice, *ps)), key=lambda pc: -len(pc[0]))
+    taken = [False] * len(plain)
+    hits: list[tuple[float, str, str, int]] = []
+    for phrase, choice in phrasings:
+        for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", plain, re.IGNORECASE):
+            if any(taken[m.start():m.end()]):
+                continue
+            taken[m.start():m.end()] = [True] * (m.end() - m.start())
+            if others and _nearest_check(plain, m.start(), m.end(), [check, *others]) not in (check, None):
+                continue
+            if others and check.hints and _nearest_check(plain, m.start(), m.end(), [check, *others]) is None:
+                continue
+            before, after = plain[max(0, m.start() - 30):m.start()], plain[m.end():m.end() + 30]
+            score = m.start() / max(len(plain), 1)
+            score += 3 if re.search(r"(\*\*|__)\s*$", before) else 0
+            score += 3 if _BEFORE_CUE.search(before) or _AFTER_CUE.search(after) else 0
+            score -= 5 if _AGAINST.search(before) or _AGAINST_AFTER.search(after) else 0
+            hits.append((score, choice, m.group(0), m.start()))
+    if not hits:
+        return None
+    hits.sort(reverse=True)
+    considered = [f"“{h[2]}” ({h[1]}), weight {h[0]:.1f}" for h in hits[:MAX_CONSIDERED]]
+    best = hits[0]
+    rivals = {h[1] for h in hits if best[0] - h[0] < 0.5}
+    if len(rivals) > 1:
+        return TextAnswer(" or ".join(sorted(rivals)), how="the text names more than one choice with equal weight; "
+                          "state one conclusion", considered=considered)
+    return TextAnswer(best[1], text=best[2], how="the choice your text concludes", considered=considered)
+
+
+def _nearest_check(text: str, start: int, end: int, checks: list[Check]) -> Check | None:
+    """The check whose hint is closest to a phrase in its sentence (a hint before it counts more)."""
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    sentence_end = (m.start() if (m := _SENTENCE_END.search(text, end)) else len(text))
+    best, best_distance = None, float("inf")
+    for check in checks:
+        for hint in check.hints:
+            for m in re.finditer(re.escape(hint), text[sentence_start:sentence_end], re.IGNORECASE):
+                at = sentence_start + m.start()
+                distance = start - at if at < start else 1.5 * (at - end) + 1
+                if distance < best_distance:
+                    best, best_distance = check, distance
+    return best
+
+
+_SENTENCE_END = re.compile(r"[;\n]|\.(?=\s|$)")
+
+
+def _clause_around(text: str, start: int, end: int) -> str:
+    """The sentence around a phrase: 'For γ below it, move left is optimal' keeps the hint with the choice."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    right = _SENTENCE_END.search(text, end)
+    return text[left:right.start() if right else len(text)]
+
+
+# ------------------------------------------------------------------------------------------------ parts
+
+
+def _content(lines: list[Line]) -> list[Line]:
+    """The answer lines, with each Markdown table cell restated as 'row column = value', so that a
+    table of L(b ± ε) or of per-step gradients carries its labels like a sentence does."""
+    content = [line for line in lines if not line.heading]
+    out: list[Line] = []
+    header: list[str] = []
+    for line in content:
+        cells = _table_cells(line.text)
+        if cells is None:
+            header = []
+            out.append(line)
+        elif not header:
+            header = cells
+        elif all(re.fullmatch(r":?-{2,}:?", c.strip()) for c in cells if c.strip()):
+            continue
+        else:
+            row = cells[0]
+            restated = [f"{row} {header[i] if i < len(header) else ''} = {cell}" for i, cell in enumerate(cells)
+                        if i and cell.strip()]
+            out.append(Line(line.source, line.number, "; ".join(restated) or line.text))
+    return out
+
+
+def _table_cells(text: str) -> list[str] | None:
+    stripped = text.strip()
+    if not (stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 3):
+        return None
+    return [c.strip() for c in stripped.strip("|").split("|")]
+
+
+def written_text(lines: list[Line]) -> str:
+    """A part's text as the student wrote it, for the report: headings shown once, with their rest."""
+    shown, seen = [], set()
+    for line in lines:
+        key = (line.source, line.number)
+        if line.heading or key not in seen:
+            shown.append(line.text)
+        seen.add(key)
+    return "\n".join(shown).strip()
+
+
+def _considered(pool: list[Candidate], chosen: TextAnswer | None) -> list[str]:
+    rows = []
+    for c in pool[:MAX_CONSIDERED]:
+        mark = "← used" if chosen is not None and c.text == chosen.text and c.where == chosen.where else ""
+        label = f" (after “{c.near[-40:]}”)" if c.near else ""
+        rows.append(f"{c.where}: {c.text[:80]}{label} {mark}".rstrip())
+    if len(pool) > MAX_CONSIDERED:
+        rows.append(f"… and {len(pool) - MAX_CONSIDERED} more")
+    return rows
+
+
+def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], answered: dict[str, Any]) -> dict[str, TextAnswer]:
+    """For each value check the code did not answer (`answered`), the answer found in the write-up."""
+    found: dict[str, TextAnswer] = {}
+    given = given_values(rubric)
+    for part in rubric.parts:
+        lines, _ = outline.lines(part.id)
+        content = _content(lines)
+        if not content:
+            continue
+        pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
+        pool = [c for c in pool if not _given(c, given)]
+        values = [c for c in part.checks if c.value]
+        for check in values:
+            if check.name in answered:
+                continue
+            others = [o for o in values if o is not check]
+            answer = _part_answer(check, part, content, pool, others, expected, {**answered, **{k: v.value for k, v in found.items()}})
+            if answer is not None:
+                found[check.name] = answer
+    return found
+
+
+def _part_answer(check: Check, part: Part, content: list[Line], pool: list[Candidate], others: list[Check],
+                 expected: dict[str, Any], earlier: dict[str, Any]) -> TextAnswer | None:
+    text = "\n".join(line.text for line in content)
+    if check.kind == "choice":
+        return _choice(check, text, others)
+    if check.kind == "predicate":
+        return TextAnswer(re.sub(r"(\*\*|__|\\textbf\{|\\emph\{)", "", text).strip(), where=content[0].source,
+                          how="the part's text")
+    if check.kind not in ("number", "expression", "array", "integer"):
+        return None
+    own = [c for c in pool if _matches_hints(c, check.hints)]
+    mine = [c for c in pool if c in own or not any(_matches_hints(c, o.hints) for o in others)]
+    targets = [("the expected value", expected[check.reference])]
+    targets += [(f"the misconception “{m.name}”", expected[m.expected]) for m in check.misconceptions]
+    carried = _carried_target(check, earlier)
+    if carried is not None:
+        targets.append(("the value carried forward from your earlier answers", carried))
+    answer = _numeric(check, mine, targets, own)
+    if answer is not None:
+        answer.considered = _considered(mine, answer)
+    return answer
+
+
+def _carried_target(check: Check, earlier: dict[str, Any]) -> Any:
+    carried = check.carried
+    if carried is None or any(name not in earlier for name in carried.uses):
+        return None
+    try:
+        return resolve(carried.expected)(**{name: earlier[name] for name in carried.uses})
+    except Exception:  # an earlier answer the reference cannot take (a wrong shape): nothing carried
+        return None
+
+
+def figures_of(lines: list[Line], root: Path) -> list[tuple[str, str]]:
+    """Images the part's text refers to (`![x](a.png)`, `\\includegraphics{a}`), as (name, path) when the
+    file is in the hand-in; shown beside the text so the TA sees what the student pointed at."""
+    names = []
+    for line in lines:
+        names += re.findall(r"!\[[^\]]*\]\(([^)\s]+)", line.text)
+        names += re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}]+)\}", line.text)
+    found: list[tuple[str, str]] = []
+    if not root.is_dir():
+        return found  # a single file handed in: the folder beside it holds other students' work
+    folder = root
+    for name in names:
+        for candidate in (name, name + ".png", name + ".jpg", name + ".jpeg"):
+            path = (folder / candidate)
+            try:
+                inside = path.resolve().is_relative_to(folder.resolve()) and path.is_file() and not path.is_symlink()
+            except OSError:
+                inside = False
+            if inside and path.suffix.lower() in (".png", ".jpg", ".jpeg"):
+                found.append((name, str(path)))
+                break
+    return found
+
+
+# ------------------------------------------------------------------------------------------------ a hand-in
+
+
+def read_answers(submission: Submission, rubric: Rubric, expected: dict[str, Any], outcome: Any) -> Outline | None:
+    """Fill `outcome` (a runner.RunOutcome) with the write-up's answers to what the code did not answer;
+    the outline, for cutting the written parts, or None when the hand-in has no write-up text."""
+    sources, problems = read_sources(submission)
+    outcome.problems.extend(problems)
+    if not sources:
+        return None
+    outline = outline_of(sources, rubric)
+    answers = text_answers(rubric, outline, expected, dict(outcome.values))
+    for part in rubric.parts:
+        lines, _ = outline.lines(part.id)
+        for check in part.checks:
+            if not check.value or check.name in outcome.values:
+                continue
+            answer = answers.get(check.name)
+            if answer is not None and answer.value is not None:
+                outcome.values[check.name] = answer.value
+                outcome.written[check.name] = answer
+                continue
+            why = (f"no answer for {check.label or check.name} was found in the text of part {part.id}" if lines
+                   else f"part {part.id} was not found in your write-up (no heading for it)")
+            prefix = f"{check.name} is not defined in your code, and " if outcome.ran_code else ""
+            outcome.written[check.name] = TextAnswer(None, how=prefix + why)
+    return outline
+
+
+def attach_written(parts: list[Any], outline: Outline, submission: Submission) -> None:
+    """Each part's text as the student wrote it, with the images it refers to (results.PartResult)."""
+    for part in parts:
+        lines, inherited = outline.lines(part.id)
+        part.written = written_text(lines)[:20_000]
+        if lines and inherited:
+            part.written_note = "this part has no heading of its own in your write-up: this is the text around it"
+        part.written_figures = [_data_uri(path) for _, path in figures_of(lines, submission.root)][:4]
+        part.written_figures = [uri for uri in part.written_figures if uri]
+
+
+def _data_uri(path: str) -> str:
+    import base64
+
+    data = Path(path).read_bytes()
+    if len(data) > 2 * 2**20:
+        return ""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "data:image/png;base64," + base64.b64encode(data).decode()
+    if data.startswith(b"\xff\xd8\xff"):
+        return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+    return ""

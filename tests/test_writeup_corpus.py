@@ -1,0 +1,112 @@
+"""Write-ups in many styles (tests/writeups/, written independently of the parser) graded the way a
+careful human grader judged them in tests/writeups/expected.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.discover import Submission
+from grader.expected import compute_expected
+from grader.rubric import load_rubrics
+from grader.runner import RunOutcome
+from grader.score import score_submission
+from grader.writeup import attach_written, read_answers
+
+ROOT = Path(__file__).parent / "writeups"
+RUBRICS = load_rubrics(Path(__file__).parent.parent / "rubrics")
+JUDGED = json.loads((ROOT / "expected.json").read_text(encoding="utf-8"))
+
+# Where the grader and the human judgement still differ: each is listed in the issue's closing note
+# as a known limitation. strict=True: a fix makes the test fail until the entry is removed here.
+KNOWN = {
+    # the rubric grants credit carried forward from the student's own wrong b (3.4 -> 3.5, 3.3 -> 3.4),
+    # as it does for code; the human judgement marked these against the true values
+    ("cap5619-hw3/bpatel_hw3.tex", "loss_new"),
+    ("cap5619-hw3/evans_hw3.md", "b_new"),
+    # ∂L/∂b_2 written as \frac{1.0347\times 10^{-4}}{2\times 10^{-4}}: too few digits to agree at 3 significant digits
+    ("cap5619-hw3/bpatel_hw3.tex", "grad_b_fd"),
+    # L(b) and L(b+ε) given, no L(b−ε): the L(b) value sits close enough to be read as L(b_2 − ε)
+    ("cap5619-hw3/dominguez_hw3.md", "loss_b_minus"),
+    # the loss is stated outside part 3.1's text
+    ("cap5619-hw3/garcia_hw3_body.tex", "loss"),
+    # two policies in one sentence with their conditions after them ("left is optimal for small γ and right for large")
+    ("duke-hw5-6/baker_hw56.tex", "policy_B_below"),
+    ("duke-hw5-6/diaz_hw56.md", "policy_B_below"),
+    ("duke-hw5-6/diaz_hw56.md", "policy_B_above"),
+    ("duke-hw5-6/fox_hw56.tex", "policy_B_below"),
+    ("duke-hw5-6/fox_hw56.tex", "policy_B_above"),
+    # G(\text{stay}) = 1, G(\text{right}) = 4 ⇒ right: the returns named before the conclusion outweigh it
+    ("duke-hw5-6/fox_hw56.tex", "policy_A_gamma1"),
+    # a References section right after 4.3 with no heading level the outline can see
+    ("cap5619-hw3/dominguez_hw3.md", "4.3"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    cache = tmp_path_factory.mktemp("expected")
+    expected = {a: compute_expected(r, cache, "corpus") for a, r in RUBRICS.items()}
+    graded = {}
+    for key in JUDGED:
+        assignment = key.split("/")[0]
+        path = ROOT / key
+        submission = Submission(assignment, path.stem, path, (), (), (path,))
+        outcome = RunOutcome(finished=True, ran_code=False)
+        outline = read_answers(submission, RUBRICS[assignment], expected[assignment].values, outcome)
+        parts = score_submission(RUBRICS[assignment], expected[assignment], outcome)
+        attach_written(parts, outline, submission)
+        graded[key] = {"checks": {c.name: c for p in parts for c in p.checks}, "parts": {p.id: p for p in parts}}
+    return graded
+
+
+def _kind(key: str, name: str) -> str:
+    rubric = RUBRICS[key.split("/")[0]]
+    return next(c.kind for p in rubric.parts for c in p.checks if c.name == name)
+
+
+def _absent(status: str) -> bool:
+    return status in ("missing", "optional")
+
+
+CHECKS = [(key, name, status) for key, judged in JUDGED.items() for name, status in judged["checks"].items()]
+
+
+@pytest.mark.parametrize("key,name,status", CHECKS, ids=[f"{k}:{n}" for k, n, _ in CHECKS])
+def test_each_answer_is_judged_like_a_careful_grader(request: pytest.FixtureRequest, graded: dict, key: str,
+                                                     name: str, status: str) -> None:
+    if (key, name) in KNOWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="known difference, see KNOWN"))
+    check = graded[key]["checks"][name]
+    got = "incorrect" if check.status == "partial" else check.status
+    if status == "missing" and _kind(key, name) == "predicate":
+        assert got in ("missing", "incorrect"), check.message  # hours with no number: the grader says "incorrect"
+    elif status == "missing":
+        assert _absent(got), (check.status, check.message)
+    else:
+        assert got == status, (check.status, check.message, check.source, check.considered)
+    misconception = JUDGED[key].get("misconceptions", {}).get(name)
+    if misconception:
+        assert check.misconception == misconception, check.message
+
+
+WRITTEN = [(key, part, spec) for key, judged in JUDGED.items() for part, spec in judged.get("written", {}).items()]
+
+
+@pytest.mark.parametrize("key,part,spec", WRITTEN, ids=[f"{k}:{p}" for k, p, _ in WRITTEN])
+def test_written_parts_are_cut_to_the_question(request: pytest.FixtureRequest, graded: dict, key: str, part: str,
+                                               spec: dict) -> None:
+    if (key, part) in KNOWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="known difference, see KNOWN"))
+    text = graded[key]["parts"][part].written
+    for phrase in spec.get("contains", []):
+        assert phrase in text, f"{phrase!r} missing from part {part}: {text[:600]!r}"
+    for phrase in spec.get("excludes", []):
+        assert phrase not in text, f"{phrase!r} (another part's text) in part {part}"
+
+
+def test_every_candidate_the_grader_weighed_is_shown(graded: dict) -> None:
+    check = graded["cap5619-hw3/alvarez_hw3.md"]["checks"]["loss"]
+    assert check.source and check.considered, check
