@@ -32,8 +32,6 @@ WRITEUP_SUFFIXES = (".md", ".markdown", ".txt", ".tex")
 MAX_WRITEUP_CHARS = 400_000
 MAX_CONSIDERED = 12
 _TEX_COMMENT = re.compile(r"(?<!\\)%.*$", re.MULTILINE)
-_DECISION = re.compile(r"\b(optimal|best|better|prefer\w*|choose|chosen|pick\w*|should|answer|policy|action|wins?|"
-                       r"go(es)? with|is to)\b|=>|→|⇒|:", re.IGNORECASE)
 _AGAINST = re.compile(r"\b(not|never|worse|suboptimal|instead of|rather than|than|over|vs\.?|versus)\s*$", re.IGNORECASE)
 _AGAINST_AFTER = re.compile(r"^\s*(is|would be)?\s*(not|worse|suboptimal|loses|less)\b", re.IGNORECASE)
 
