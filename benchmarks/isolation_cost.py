@@ -22,12 +22,12 @@ from grader.runner import build_request, read_submission  # noqa: E402
 
 
 def median_ms(submissions: list, rubric, isolate: bool) -> float:
-    worker = Worker(0, Path(tempfile.mkdtemp(prefix="grader-cost-")), isolate, torch=False)
+    worker = Worker(0, Path(tempfile.mkdtemp(prefix="grader-cost-")), isolate, "numpy")
     worker.zygote.start()
     requests = []
     for submission in submissions:
         cells, _ = read_submission(submission)
-        request = build_request(submission, rubric, cells, None, {}, isolate, False)
+        request = build_request(submission, rubric, cells, None, {}, isolate, "numpy")
         request["id"] = submission.student
         requests.append(request)
     try:

@@ -25,7 +25,7 @@ from grader.expected import Expected, compute_expected
 from grader.pool import Pool, slots
 from grader.results import SubmissionResult, write_atomic, write_results
 from grader.rubric import Rubric
-from grader.runner import RunOutcome, cpu_seconds, mentions_torch, run_submission
+from grader.runner import RunOutcome, cpu_seconds, preload_for, run_submission
 from grader.score import figure_file, score_submission
 from grader.writeup import attach_written, read_answers
 
@@ -62,10 +62,10 @@ def _cells(outcome: RunOutcome) -> list[dict[str, object]]:
 
 
 def grade_one(pool: Pool, submission: Submission, rubric: Rubric, expected: Expected, options: Options,
-              key: str, uses_torch: bool) -> SubmissionResult:
+              key: str, preload: str) -> SubmissionResult:
     started = time.monotonic()
     outcome = run_submission(pool, submission, rubric, expected.calls_file, expected.counts(), options.isolate,
-                             uses_torch)
+                             preload)
     outline = read_answers(submission, rubric, expected.values, outcome)
     parts = score_submission(rubric, expected, outcome)
     if outline is not None:
@@ -136,16 +136,15 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
             todo.append(index)
     if todo:
         work_dir = options.out / ".work"
-        torch_todo = [i for i in todo if mentions_torch(submissions[i])]
-        uses_torch = set(torch_todo)
-        light_todo = [i for i in todo if i not in uses_torch]
-        # the zygotes preload while this process computes the expected values; light and torch
-        # hand-ins have slots of their own, so neither kind waits behind the other
-        light_slots, torch_slots = slots(options.jobs, len(light_todo), len(torch_todo))
-        with Pool(light_slots, work_dir, options.isolate, torch=torch_slots) as pool, \
-                ThreadPoolExecutor(max(2 * light_slots, 1)) as light, ThreadPoolExecutor(max(2 * torch_slots, 1)) as heavy:
-            # twice as many threads as slots: while one thread scores and writes a result, another
-            # already has the slot running the next hand-in
+        preloads = {i: preload_for(submissions[i]) for i in todo}
+        kinds = sorted(set(preloads.values()))
+        # the zygotes preload while this process computes the expected values; each kind of hand-in
+        # has slots of its own, so none waits behind another
+        counts = slots(options.jobs, {kind: sum(p == kind for p in preloads.values()) for kind in kinds})
+        # twice as many threads as slots: while one thread scores and writes a result, another
+        # already has the slot running the next hand-in
+        executors = {kind: ThreadPoolExecutor(2 * counts[kind]) for kind in kinds}
+        with Pool(counts, work_dir, options.isolate) as pool:
             needed = {submissions[i].assignment for i in todo}
             expected = {a: compute_expected(rubrics[a], cache_dir / "expected", reference) for a in sorted(needed)}
             pool.start_torch()
@@ -153,16 +152,20 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
             def work(index: int) -> SubmissionResult:
                 submission = submissions[index]
                 result = grade_one(pool, submission, rubrics[submission.assignment],
-                                   expected[submission.assignment], options, keys[index], index in uses_torch)
+                                   expected[submission.assignment], options, keys[index], preloads[index])
                 write_atomic(cache_dir / f"{keys[index]}.json", json.dumps(result.to_dict()))
                 report.write_student_page(options.out, result, rubrics[submission.assignment])
                 if progress:
                     progress(result, False)
                 return result
 
-            futures = {i: light.submit(work, i) for i in light_todo} | {i: heavy.submit(work, i) for i in torch_todo}
-            for index, future in futures.items():
-                results[index] = future.result()
+            try:
+                futures = {i: executors[preloads[i]].submit(work, i) for i in todo}
+                for index, future in futures.items():
+                    results[index] = future.result()
+            finally:
+                for executor in executors.values():
+                    executor.shutdown(cancel_futures=True)
     return [r for r in results if r is not None], warnings
 
 

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grader.zygote import PRELOADS
+
 WORKER_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
 MAX_CHANNEL_BYTES = 64 * 2**20
 GRACE_SECONDS = 2.0
@@ -105,19 +107,19 @@ class ZygoteError(RuntimeError):
 
 
 class Zygote:
-    """A zygote process (see zygote.py): light, or with torch preloaded for hand-ins that use it."""
+    """A zygote process (see zygote.py), with numpy, matplotlib or torch preloaded."""
 
-    def __init__(self, slot: int, work_dir: Path, isolate: bool, torch: bool) -> None:
-        self.slot, self.work_dir, self.isolate, self.torch = slot, work_dir, isolate, torch
+    def __init__(self, slot: int, work_dir: Path, isolate: bool, preload: str) -> None:
+        self.slot, self.work_dir, self.isolate, self.preload = slot, work_dir, isolate, preload
         self.process: subprocess.Popen[str] | None = None
         self.ready = False
 
     def start(self) -> None:
         """Start the process; it preloads in the background until the first command."""
-        log = open(self.work_dir / f"worker-{self.slot}{'-torch' if self.torch else ''}.log", "a")
-        flags = [*(["--isolate"] if self.isolate else []), *(["--torch"] if self.torch else [])]
+        log = open(self.work_dir / f"worker-{self.slot}-{self.preload}.log", "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.zygote", "--slot", str(self.slot), *flags],
+            [sys.executable, "-I", "-m", "grader.zygote", "--slot", str(self.slot), "--preload", self.preload,
+             *(["--isolate"] if self.isolate else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.work_dir,
             env=worker_env(self.work_dir),
         )
@@ -158,10 +160,10 @@ class Zygote:
 class Worker:
     """One slot: a zygote and its own unprivileged uid, running one submission at a time."""
 
-    def __init__(self, slot: int, work_dir: Path, isolate: bool, torch: bool) -> None:
+    def __init__(self, slot: int, work_dir: Path, isolate: bool, preload: str) -> None:
         self.slot = slot
         self.work_dir = work_dir
-        self.zygote = Zygote(slot, work_dir, isolate, torch)
+        self.zygote = Zygote(slot, work_dir, isolate, preload)
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         """Run one submission; a zygote that dies or misbehaves is replaced and the submission reported lost."""
@@ -201,36 +203,36 @@ class Worker:
         self.zygote.stop()
 
 
-def slots(jobs: int, light: int, heavy: int) -> tuple[int, int]:
-    """(light slots, torch slots) for `light` and `heavy` hand-ins: torch slots in proportion to the
-    hand-ins that use torch (at least one when any do), and light slots for the rest, with one to
-    spare when torch has only a few."""
-    total = light + heavy
-    torch_slots = math.ceil(jobs * heavy / total) if heavy else 0
-    light_slots = max(1, jobs - torch_slots + (torch_slots == 1)) if light else 0
-    return light_slots, torch_slots
+def slots(jobs: int, counts: dict[str, int]) -> dict[str, int]:
+    """Slots per kind of worker (see PRELOADS) for `counts` hand-ins of each kind: in proportion to
+    its hand-ins, rounded, and at least one for a kind that has any, so a kind with few hand-ins never
+    waits behind the others (the total may pass `jobs` by one slot per extra kind)."""
+    total = sum(counts.values())
+    return {kind: max(1, round(jobs * counts[kind] / total)) for kind in PRELOADS if counts.get(kind)}
 
 
 class Pool:
-    """Light slots and, when some hand-ins use torch, slots whose zygote has torch loaded.
+    """Slots of each kind of worker that the hand-ins need: numpy only, with matplotlib, with torch.
 
-    Forking a process that has torch loaded costs several times more than forking one without, so
-    only the hand-ins that use torch pay for it; the torch zygotes preload once the grader's own
-    start-up is done, while the light slots already work. `request` blocks until a slot of the
-    right kind is free.
+    Forking a worker costs in proportion to what it has loaded, so each hand-in runs in the lightest
+    worker that has what it names (runner.preload_for). The torch workers start once the grader's own
+    start-up is done, while the others already work. `request` blocks until a slot of the right kind
+    is free.
     """
 
-    def __init__(self, light: int, work_dir: Path, isolate: bool, torch: int = 0) -> None:
+    def __init__(self, counts: dict[str, int], work_dir: Path, isolate: bool) -> None:
         work_dir = work_dir.absolute()  # the zygotes run in it and are handed paths of files in it
         work_dir.mkdir(parents=True, exist_ok=True)
-        self.torch = torch > 0
-        self.workers = [Worker(slot, work_dir, isolate, torch=slot >= light) for slot in range(light + torch)]
-        self.idle: dict[bool, queue.Queue[Worker]] = {False: queue.Queue(), True: queue.Queue()}
+        kinds = [kind for kind in PRELOADS for _ in range(counts.get(kind, 0))]
+        self.workers = [Worker(slot, work_dir, isolate, kind) for slot, kind in enumerate(kinds)]
+        self.idle: dict[str, queue.Queue[Worker]] = {kind: queue.Queue() for kind in set(kinds)}
         for worker in self.workers:
-            self.idle[worker.zygote.torch].put(worker)
+            self.idle[worker.zygote.preload].put(worker)
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        kind = bool(message["torch"]) and self.torch
+        """Run it in a worker of its kind, or of the next heavier kind this pool has."""
+        wanted = PRELOADS.index(message["preload"])
+        kind = next((k for k in PRELOADS[wanted:] if k in self.idle), max(self.idle, key=PRELOADS.index))
         worker = self.idle[kind].get()
         try:
             return worker.request(message)
@@ -239,14 +241,14 @@ class Pool:
 
     def __enter__(self) -> "Pool":
         for worker in self.workers:
-            if not worker.zygote.torch:
+            if worker.zygote.preload != "torch":
                 worker.zygote.start()
         return self
 
     def start_torch(self) -> None:
         """Start the torch zygotes; called once the grader's own start-up no longer needs the cores."""
         for worker in self.workers:
-            if worker.zygote.torch and worker.zygote.process is None:
+            if worker.zygote.preload == "torch" and worker.zygote.process is None:
                 worker.zygote.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,5 +1,5 @@
-"""The zygote: a process that preloads numpy, matplotlib and, when needed, torch once, and then
-clones a sandboxed child per submission. Run as `python -I -m grader.zygote` by the pool.
+"""The zygote: a process that preloads numpy and, for the hand-ins that name them, matplotlib or
+matplotlib and torch, once, and then clones a sandboxed child per submission. Run as `python -I -m grader.zygote` by the pool.
 
 It never holds a student's data: its commands carry only paths and settings. The child itself
 reads its job (this student's files and cells) from the job file, after it was cloned, so no
@@ -25,6 +25,8 @@ from typing import Any
 import numpy
 
 from grader import child, codec, sandbox
+
+PRELOADS = ("numpy", "matplotlib", "torch")  # what a zygote loads, lightest first; each has all before it
 
 def _preload_plotting() -> None:
     import matplotlib
@@ -114,17 +116,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--slot", type=int, default=0)
     parser.add_argument("--isolate", action="store_true")
-    parser.add_argument("--torch", action="store_true", help="preload torch (for hand-ins that use it)")
+    parser.add_argument("--preload", choices=PRELOADS, default="numpy",
+                        help="what to load besides numpy: matplotlib, or matplotlib and torch (see runner.preload_for)")
     args = parser.parse_args()
     sandbox.die_with_parent()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints from libraries never reach the protocol
-    _preload_plotting()
-    if args.torch:
+    if args.preload != "numpy":
+        _preload_plotting()
+    if args.preload == "torch":
         _preload_torch()
     gc.freeze()  # what is loaded now stays put: children neither copy it on write nor scan it
     calls = Calls()
-    scratch = Path.cwd() / f"sandbox-{args.slot}{'-torch' if args.torch else ''}"  # in the grader's work folder
+    scratch = Path.cwd() / f"sandbox-{args.slot}-{args.preload}"  # in the grader's work folder
     template = None
     if args.isolate:
         template = scratch / "root"  # a mount point in this zygote's own namespace; empty on the host
