@@ -243,6 +243,7 @@ def _latex_text(nodes: list) -> str:
 
 def _side(nodes: list) -> tuple[Value | None, str, bool]:
     """(value or None, text as written, emphasised) of one side of a relation."""
+    nodes = _without_final_stop(nodes)
     text = _latex_text(nodes)
     meaningful = [n for n in nodes if not (isinstance(n, latexwalker.LatexCharsNode) and not n.chars.strip())
                   and not (isinstance(n, latexwalker.LatexMacroNode) and n.macroname in ("left", "right"))]
@@ -256,6 +257,20 @@ def _side(nodes: list) -> tuple[Value | None, str, bool]:
         return parse_value(_arith(nodes)), text, emphasis
     except (NotANumber, RecursionError):
         return None, text, emphasis
+
+
+def _without_final_stop(nodes: list) -> list:
+    """A formula ends a sentence as often as not: `= (1, 2).` or `= 3.5,` is the value (1, 2) or 3.5."""
+    last = len(nodes) - 1
+    while last >= 0 and isinstance(nodes[last], latexwalker.LatexCharsNode) and not nodes[last].chars.strip():
+        last -= 1
+    if last < 0 or not isinstance(nodes[last], latexwalker.LatexCharsNode):
+        return nodes
+    chars = nodes[last].chars.rstrip()
+    trimmed = chars.rstrip(".,;:")
+    if trimmed == chars or trimmed.endswith("."):
+        return nodes
+    return [*nodes[:last], _chars(nodes[last], 0, trimmed)] if trimmed else nodes[:last]
 
 
 def _statements(nodes: list) -> list[list[list]]:

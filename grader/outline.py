@@ -31,10 +31,17 @@ _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{(.*)\}\s*(.*)$")
 _TEX_ITEM = re.compile(r"^\s*\\item\s*(?:\[([^\]]*)\])?\s*(.*)$")
+# the exam class's numbered commands, outermost first; \titledquestion{2.7} names its own label
+_EXAM = ("question", "part", "subpart", "subsubpart")
+_TEX_EXAM = re.compile(r"^\s*\\(titledquestion|question|part|subpart|subsubpart)(?![A-Za-z])\s*(?:\{([^}]*)\})?\s*(?:\[[^\]]*\])?\s*(.*)$")
+_TEX_SETCOUNTER = re.compile(r"\\setcounter\{(question|partno|subpart)\}\{(\d+)\}")
+# \begin{problem}[3.2], \begin{exercise}{2}, or numbered by their own counter when given no label
+_TEX_PROBLEM = re.compile(r"^\s*\\begin\{(problem|question|exercise|homeworkproblem|task)\*?\}\s*(?:\[([^\]]*)\]|\{([^}]*)\})?\s*(.*)$",
+                          re.IGNORECASE)
 _TEX_BEGIN_LIST = re.compile(r"\\begin\{(enumerate|itemize)\}")
 _TEX_END_LIST = re.compile(r"\\end\{(enumerate|itemize)\}")
 _BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__|\\textbf\{)(.+?)(?:\*\*|__|\})\s*[:.\-–—)]*\s*(.*)$")
-_LABEL_TOKEN = r"(?:\d+(?:\.\d+)*[A-Za-z]?(?:\.?[ivxIVX]+)?|[A-Za-z]{1,8})"
+_LABEL_TOKEN = r"(?:\d{1,3}(?:\.\d{1,3})*[A-Za-z]?(?:\.?[ivxIVX]+)?|[A-Za-z]{1,8})"  # 9.434827 is no label
 _PLAIN = re.compile(
     rf"^\s*(?:[-*+]\s+)?(?P<label>(?:{_KEYWORD}\s*)?(?:\(\s*{_LABEL_TOKEN}\s*\)|\[\s*{_LABEL_TOKEN}\s*\]|{_LABEL_TOKEN}\s*\)|"
     rf"{_LABEL_TOKEN}(?:\s*\(\s*[A-Za-z0-9]{{1,4}}\s*\))*))(?P<sep>\s*[:.\-–—)]\s*|\s+|$)(?P<rest>.*)$",
@@ -42,7 +49,12 @@ _PLAIN = re.compile(
 )
 _INLINE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=[;,.]))\(\s*([ivx]{1,4}|[a-hA-H]|\d)\s*\)(?=\s)")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_CODE_FENCE = re.compile(r"^\s{0,3}(?:```|~~~)\s*\{?\.?(?:python3?|py|ipython3?)\b", re.IGNORECASE)
 _MATH_OPEN = re.compile(r"^\s*(\$\$|\\\[|\\begin\{(?:equation|align|aligned|gather|eqnarray|multline|split)\*?\})")
+# a references section ends the last answer: "## References", "**Bibliography**", \begin{thebibliography}
+_END_MATTER = re.compile(r"^\s*(?:#{1,6}\s*|\*\*|__|\\(?:sub)*section\*?\{)?\s*(?:references|bibliography|works\s+cited|"
+                         r"literature)\s*:?\s*(?:\*\*|__|\})?\s*$|^\s*\\(?:begin\{thebibliography\}|bibliography\{|printbibliography)",
+                         re.IGNORECASE)
 _PAGE_FURNITURE = re.compile(r"^\s*(?:page\s+)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?\s*$", re.IGNORECASE)
 
 
@@ -52,6 +64,7 @@ class Line:
     number: int  # 1-based line number in that source
     text: str
     heading: bool = False  # a heading's own line: shown, but its label's numbers are not answers
+    code: bool = False  # a line of Python in a fenced block: shown, but what it computes is in its output
 
 
 @dataclass
@@ -164,6 +177,9 @@ class _State:
     tree: Tree
     path: Path_ = ()
     lists: list[tuple[Path_, int]] = field(default_factory=list)  # TeX enumerate: the node it started under, its counter
+    exam: list[tuple[Path_ | None, int]] = field(default_factory=list)  # the exam class: per level, its node and counter
+    problems: int = 0  # \begin{problem} environments without a label
+    listed: int = 0  # the number of the last plain "2." or "b)" that was read as a list item, not a heading
     top_level: int = 0  # the Markdown/LaTeX level of the last heading that opened a problem
     last_level: int = 0  # ... and of the last labelled heading
 
@@ -243,8 +259,10 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
         dotted = len(tokens) > 1 and not bracketed
         if not (bracketed or keyword or dotted or sep.strip()):
             return None  # "A recurrent network ..." is prose, not part A
-        if dotted and rest and not re.match(r"[A-Za-z(\[*_\\$]", rest):
-            return None  # "1.2 × 10^-4" is a number, not part 1.2
+        if dotted and rest and not re.match(r"[A-Za-z(\[*_\\$]", rest) and not re.fullmatch(r"\s{2,}|\t\s*", sep):
+            return None  # "1.2 × 10^-4" is a number, not part 1.2 (but "1.3  1 px left ..." in columns is)
+        if sep.strip() in (".", ",") and rest[:1].isdigit():
+            return None  # "9.4348" is a number, not part 9
         if not bracketed and not keyword and sep.strip() in (".", "-", "–", "—") and rest and rest[0].islower():
             return None  # "a. the ..." mid-sentence
         # "(B)" or "(ii)" heads a part even out of order; a plain "(2)" or "b)" may be a list in an answer
@@ -308,14 +326,17 @@ def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
     fenced = False
     closer = ""  # inside display math: what ends it; no headings are looked for there
     placed: Path_ | None = state.path or None
+    code = False
     for index, raw in enumerate(lines):
         number = index + 1
         fence = bool(_FENCE.match(raw))
         fenced ^= fence
+        if fence:
+            code = fenced and bool(_CODE_FENCE.match(raw))
         if fenced or fence or closer:
             if closer and closer in raw:
                 closer = ""
-            _add(outline, placed, Line(name, number, raw))
+            _add(outline, placed, Line(name, number, raw, code=code and not fence))
             continue
         if m := _MATH_OPEN.match(raw):
             opener = m.group(1)
@@ -331,8 +352,72 @@ def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
         placed = _read_line(name, number, raw, lines, index, state, outline, placed)
 
 
+def _numbered(raw: str, state: _State) -> tuple[Path_ | None, str] | None:
+    """A LaTeX heading numbered by a counter: the exam class's \\question, \\part and \\subpart (points in
+    brackets are not labels), \\titledquestion{2.7}, \\begin{problem}[3.2] or an unlabelled \\begin{problem}.
+    Returns where it goes (None when the rubric has no such part) and the text after it."""
+    if m := _TEX_SETCOUNTER.search(raw):
+        level = {"question": 0, "partno": 1, "subpart": 2}[m.group(1)]
+        del state.exam[level + 1:]
+        while len(state.exam) <= level:
+            state.exam.append((None, 0))
+        state.exam[level] = (state.exam[level][0], int(m.group(2)))
+        return None
+    if m := _TEX_PROBLEM.match(raw):
+        label = m.group(2) or m.group(3)
+        if label is None:
+            state.problems += 1
+            label = str(state.problems)
+        parsed = _split_heading(label, state.tree) or _label_tokens(label, state.tree)
+        target = state.place(parsed[0], STRONG, True) if parsed else None
+        return target, m.group(4)
+    if not (m := _TEX_EXAM.match(raw)):
+        return None
+    command, title, rest = m.group(1), m.group(2), m.group(3)
+    level = 0 if command == "titledquestion" else _EXAM.index(command)
+    if level > len(state.exam):
+        return None  # a \\part with no \\question before it: LaTeX's own \\part{Title}, say
+    counter = (state.exam[level][1] if level < len(state.exam) else 0) + 1
+    base = () if level == 0 else state.exam[level - 1][0]
+    target = None
+    if command == "titledquestion":
+        parsed = _label_tokens(title or "", state.tree)
+        target = state.place(parsed[0], STRONG, True) if parsed else None
+    elif base is not None:
+        target = state.tree.resolve(base, (str(counter),))
+    del state.exam[level:]
+    state.exam.append((target, counter))
+    return target, rest
+
+
+def _list_item(token: str, target: Path_ | None, state: _State) -> Path_ | None:
+    """A plain "3." after a "1." and "2." that were not headings is the list's third item, not part 3:
+    None then; else the heading's target."""
+    number = int(token) if token.isdigit() else _roman(token) if len(token) > 1 else ord(token.lower()) - 96
+    if target is None or (state.listed and number == state.listed + 1):
+        state.listed = number or 0
+        return None
+    state.listed = 0
+    return target
+
+
 def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, state: _State,
                outline: Outline, placed: Path_ | None) -> Path_ | None:
+    if _END_MATTER.match(raw):
+        state.path = ()
+        outline.headings.append((Line(name, number, raw, True), ""))
+        _add(outline, None, Line(name, number, raw, True))
+        return None
+    numbered = _numbered(raw, state)
+    if numbered is not None:
+        target, rest = numbered
+        if target is not None:
+            state.path = placed = target
+            outline.headings.append((Line(name, number, raw, True), ".".join(target)))
+            _add(outline, placed, Line(name, number, raw, True))
+            if rest.strip():
+                _add(outline, placed, Line(name, number, rest))
+            return placed
     if _TEX_BEGIN_LIST.search(raw):
         state.lists.append((state.path, 0))
     if _TEX_END_LIST.search(raw) and state.lists:
@@ -357,6 +442,10 @@ def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, s
     if found and found.level and state.top_level and found.level <= state.top_level:
         found = replace(found, absolute=True)  # "## 4" at the level of "## Problem 3" is problem 4
     target = state.place(found.tokens, found.strength, found.absolute) if found and found.tokens else None
+    if found is not None and found.strength == WEAK and len(found.tokens) == 1:
+        target = _list_item(found.tokens[0], target, state)
+    elif found is not None:
+        state.listed = 0
     if found is not None and not (found.tokens and target is None and found.strength == WEAK):
         placed = state.enter(found, target)
         heading = Line(name, number, raw, True)

@@ -111,7 +111,7 @@ def squash(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     for old, new in (("\\varepsilon", "eps"), ("\\epsilon", "eps"), ("ε", "eps"), ("epsilon", "eps"), ("\\gamma", "γ"),
                      ("gamma", "γ"), ("\\eta", "η"), ("\\hat", ""), ("−", "-"), ("\\left", ""), ("\\right", ""),
-                     ("\\partial", "d"), ("∂", "d"), ("\\nabla", "grad"), ("∇", "grad"), ("\\mathrm", ""), ("\\text", "")):
+                     ("\\partial", "d"), ("∂", "d"), ("--", "-"), ("–", "-"), ("\\nabla", "grad"), ("∇", "grad"), ("\\mathrm", ""), ("\\text", "")):
         text = text.replace(old, new)
     return re.sub(r"[\s_{}\\$*]", "", text)
 
@@ -173,24 +173,23 @@ def _best(matches: list[tuple[Candidate, np.ndarray]]) -> tuple[Candidate, np.nd
 
 
 def _numeric(check: Check, pool: list[Candidate], targets: list[tuple[str, Any]], own: list[Candidate]) -> TextAnswer | None:
-    """The candidate that matches a target (the expected value, a misconception, the carried value);
-    else the closest one, among those labelled for this check when there are such."""
-    expected = np.asarray(targets[0][1], dtype=float)
-    fitting = [(c, fitted) for c in pool if (fitted := _fits(c.value, expected)) is not None]
-    for what, target in targets:
-        target = np.asarray(target, dtype=float)
-        if target.shape != expected.shape:
-            continue
-        matches = [(c, v) for c, v in fitting if _close(v, target, check, _unit(c, check))]
+    """The candidate that matches a target (the expected value, a misconception, the carried value),
+    each in its own shape; then one assembled number by number; else the closest one in the expected
+    shape, among those labelled for this check when there are such."""
+    shaped = [(what, np.asarray(target, dtype=float)) for what, target in targets]
+    for what, target in shaped:
+        matches = [(c, v) for c in pool if (v := _fits(c.value, target)) is not None and _close(v, target, check, _unit(c, check))]
         if matches:
             chosen, value = _best(matches)
             return _answer(chosen, value, _unit(chosen, check), f"matches {what}")
-        if expected.size > 1:
-            assembled = _assemble(check, pool, target)
-            if assembled is not None:
-                value, unit, used = assembled
-                return TextAnswer(_plain(value), unit, used[0].where, ", ".join(c.text for c in used)[:300],
-                                  f"matches {what}, its numbers found one by one")
+    for what, target in shaped:
+        assembled = _assemble(check, pool, target) if target.size > 1 else None
+        if assembled is not None:
+            value, unit, used = assembled
+            return TextAnswer(_plain(value), unit, used[0].where, ", ".join(c.text for c in used)[:300],
+                              f"matches {what}, its numbers found one by one")
+    expected = shaped[0][1]
+    fitting = [(c, fitted) for c in pool if (fitted := _fits(c.value, expected)) is not None]
     if fitting:
         fitting = [cv for cv in fitting if cv[0] in own] or fitting
         chosen, value = min(fitting, key=lambda cv: (float(np.max(np.abs(cv[1] - expected) / (np.abs(expected) + 1e-12))),
@@ -251,6 +250,7 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
     plain = re.sub(r"\\[A-Za-z]+|[{}]", " ", plain)
     phrasings = sorted(((p, choice) for choice, ps in check.accepted.items() for p in (choice, *ps)), key=lambda pc: -len(pc[0]))
+    rivals = [o for o in others if o.kind == "choice" and o.hints]
     taken = [False] * len(plain)
     hits: list[tuple[float, str, str, int]] = []
     for phrase, choice in phrasings:
@@ -258,10 +258,10 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
             if any(taken[m.start():m.end()]):
                 continue
             taken[m.start():m.end()] = [True] * (m.end() - m.start())
-            if others and _nearest_check(plain, m.start(), m.end(), [check, *others]) not in (check, None):
-                continue
-            if others and check.hints and _nearest_check(plain, m.start(), m.end(), [check, *others]) is None:
-                continue
+            if rivals:
+                owner = _owner(plain, m.start(), m.end(), [check, *rivals])
+                if owner is not check and (owner is not None or check.hints):
+                    continue
             before, after = plain[max(0, m.start() - 30):m.start()], plain[m.end():m.end() + 30]
             score = m.start() / max(len(plain), 1)
             score += 3 if re.search(r"(\*\*|__)\s*$", before) else 0
@@ -280,29 +280,31 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     return TextAnswer(best[1], text=best[2], how="the choice your text concludes", considered=considered)
 
 
-def _nearest_check(text: str, start: int, end: int, checks: list[Check]) -> Check | None:
-    """The check whose hint is closest to a phrase in its sentence (a hint before it counts more)."""
+def _owner(text: str, start: int, end: int, checks: list[Check]) -> Check | None:
+    """The check a choice phrase answers when several share a part: the first hint in its own clause
+    ("for γ < 1/3 go **left**, and for γ > 1/3 go **right**"), else the first one earlier in its
+    sentence ("Below 1/3 there is little discounting, so the bigger reward wins: **right**"), else
+    the nearest one after it ("left, & γ < 1/3" in a cases environment)."""
     sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
     sentence_end = (m.start() if (m := _SENTENCE_END.search(text, end)) else len(text))
-    best, best_distance = None, float("inf")
-    for check in checks:
-        for hint in check.hints:
-            for m in re.finditer(re.escape(hint), text[sentence_start:sentence_end], re.IGNORECASE):
-                at = sentence_start + m.start()
-                distance = start - at if at < start else 1.5 * (at - end) + 1
-                if distance < best_distance:
-                    best, best_distance = check, distance
-    return best
+    clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, sentence_start, start)), default=sentence_start)
+    clause_end = (m.start() if (m := _CLAUSE_END.search(text, end, sentence_end)) else sentence_end)
+    for a, b in ((clause_start, clause_end), (sentence_start, start), (end, sentence_end)):
+        hits = [(m.start(), index) for index, check in enumerate(checks) for hint in check.hints
+                for m in re.finditer(_hint_pattern(hint), text[a:b], re.IGNORECASE)]
+        if hits:
+            return checks[min(hits)[1]]
+    return None
 
 
-_SENTENCE_END = re.compile(r"[;\n]|\.(?=\s|$)")
+def _hint_pattern(hint: str) -> str:
+    """A word hint ("below") as a whole word, so that "less" is not found in "unless"."""
+    return rf"(?<!\w){re.escape(hint)}(?!\w)" if hint[:1].isalnum() and hint[-1:].isalnum() else re.escape(hint)
 
 
-def _clause_around(text: str, start: int, end: int) -> str:
-    """The sentence around a phrase: 'For γ below it, move left is optimal' keeps the hint with the choice."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right = _SENTENCE_END.search(text, end)
-    return text[left:right.start() if right else len(text)]
+# hard-wrapped lines go on with their sentence; a blank line, a list item, a LaTeX row or ';' end it
+_SENTENCE_END = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+•]|\(?(?:\d+|[A-Za-z]|[ivx]+)[.)])\s)|\\\\|;|\.(?=\s|$)")
+_CLAUSE_END = re.compile(r"[,:\n]|\b(?:and|but|while|whereas|otherwise)\b", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------------ parts
@@ -311,10 +313,12 @@ def _clause_around(text: str, start: int, end: int) -> str:
 def _content(lines: list[Line]) -> list[Line]:
     """The answer lines, with each Markdown table cell restated as 'row column = value', so that a
     table of L(b ± ε) or of per-step gradients carries its labels like a sentence does."""
-    content = [line for line in lines if not line.heading]
+    content = [line for line in lines if not line.heading and not line.code]
     out: list[Line] = []
     header: list[str] = []
     for line in content:
+        if _GRID_BORDER.match(line.text):
+            continue  # a Pandoc grid table's rule: +-----+-----+ (or +=====+ under the header)
         cells = _table_cells(line.text)
         if cells is None:
             header = []
@@ -329,6 +333,9 @@ def _content(lines: list[Line]) -> list[Line]:
                         if i and cell.strip()]
             out.append(Line(line.source, line.number, "; ".join(restated) or line.text))
     return out
+
+
+_GRID_BORDER = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
 
 
 def _table_cells(text: str) -> list[str] | None:
@@ -393,7 +400,10 @@ def _part_answer(check: Check, part: Part, content: list[Line], pool: list[Candi
     if check.kind not in ("number", "expression", "array", "integer"):
         return None
     own = [c for c in pool if _matches_hints(c, check.hints)]
-    mine = [c for c in pool if c in own or not any(_matches_hints(c, o.hints) for o in others)]
+    # a candidate labelled for another check of the part is that check's, unless its shape cannot be
+    # (a 3×2 matrix called ∂L/∂b is the per-step gradients, not the length-2 ∂L/∂b)
+    mine = [c for c in pool if c in own or not any(_matches_hints(c, o.hints) and _could_be(c, expected[o.reference])
+                                                    for o in others)]
     targets = [("the expected value", expected[check.reference])]
     targets += [(f"the misconception “{m.name}”", expected[m.expected]) for m in check.misconceptions]
     carried = _carried_target(check, earlier)
@@ -403,6 +413,14 @@ def _part_answer(check: Check, part: Part, content: list[Line], pool: list[Candi
     if answer is not None:
         answer.considered = _considered(mine, answer)
     return answer
+
+
+def _could_be(candidate: Candidate, expected: Any) -> bool:
+    """Whether the candidate has the shape of the expected value (always, for a value that is not numeric)."""
+    try:
+        return _fits(candidate.value, np.asarray(expected, dtype=float)) is not None
+    except (TypeError, ValueError):
+        return True
 
 
 def _carried_target(check: Check, earlier: dict[str, Any]) -> Any:

@@ -1,5 +1,7 @@
 """Write-ups in many styles (tests/writeups/, written independently of the parser) graded the way a
-careful human grader judged them in tests/writeups/expected.json."""
+careful human grader judged them: expected.json for the first 15, expected_unseen.json for 10 more
+in other styles (nbconvert exports, Overleaf and exam-class LaTeX, Pandoc from .docx, answer
+sheets), written later and first run against a grader that had never seen them."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from grader.writeup import attach_written, read_answers
 
 ROOT = Path(__file__).parent / "writeups"
 RUBRICS = load_rubrics(Path(__file__).parent.parent / "rubrics")
-JUDGED = json.loads((ROOT / "expected.json").read_text(encoding="utf-8"))
+JUDGED = {key: judged for name in ("expected.json", "expected_unseen.json")
+          for key, judged in json.loads((ROOT / name).read_text(encoding="utf-8")).items()}
 
 # Where the grader and the human judgement still differ: each is listed in the issue's closing note
 # as a known limitation. strict=True: a fix makes the test fail until the entry is removed here.
@@ -26,22 +29,23 @@ KNOWN = {
     # as it does for code; the human judgement marked these against the true values
     ("cap5619-hw3/bpatel_hw3.tex", "loss_new"),
     ("cap5619-hw3/evans_hw3.md", "b_new"),
-    # ∂L/∂b_2 written as \frac{1.0347\times 10^{-4}}{2\times 10^{-4}}: too few digits to agree at 3 significant digits
-    ("cap5619-hw3/bpatel_hw3.tex", "grad_b_fd"),
     # L(b) and L(b+ε) given, no L(b−ε): the L(b) value sits close enough to be read as L(b_2 − ε)
     ("cap5619-hw3/dominguez_hw3.md", "loss_b_minus"),
-    # the loss is stated outside part 3.1's text
-    ("cap5619-hw3/garcia_hw3_body.tex", "loss"),
-    # two policies in one sentence with their conditions after them ("left is optimal for small γ and right for large")
-    ("duke-hw5-6/baker_hw56.tex", "policy_B_below"),
-    ("duke-hw5-6/diaz_hw56.md", "policy_B_below"),
-    ("duke-hw5-6/diaz_hw56.md", "policy_B_above"),
-    ("duke-hw5-6/fox_hw56.tex", "policy_B_below"),
-    ("duke-hw5-6/fox_hw56.tex", "policy_B_above"),
     # G(\text{stay}) = 1, G(\text{right}) = 4 ⇒ right: the returns named before the conclusion outweigh it
     ("duke-hw5-6/fox_hw56.tex", "policy_A_gamma1"),
-    # a References section right after 4.3 with no heading level the outline can see
-    ("cap5619-hw3/dominguez_hw3.md", "4.3"),
+    # --- the unseen corpus (expected_unseen.json) ---
+    # ŷ(t) written once per \subpart beside h(t) and l(t); not yet understood
+    ("cap5619-hw3/moreau_hw3_exam.tex", "y_hat"),
+    # the break-even γ only in a notebook's printed output
+    ("duke-hw5-6/nakamura_hw56_nbconvert.md", "gamma_C_bottom"),
+    ("duke-hw5-6/okafor_hw56.md", "max_slope_tanh"),
+    # one sentence per γ with both choices in it ("With γ = 1 the agent should go right ... With γ = 0 ... stay")
+    ("duke-hw5-6/okafor_hw56.md", "policy_A_gamma1"),
+    ("duke-hw5-6/rossi_hw56.txt", "policy_A_gamma0"),
+    # "½" from Word's autocorrect is read as 1
+    ("duke-hw5-6/quinn_hw56_docx.md", "gamma_A"),
+    # two different final answers, neither marked: a strict grader marks it wrong; the grader takes the part's own
+    ("duke-hw5-6/rossi_hw56.txt", "gamma_C_bottom"),
 }
 
 
