@@ -45,7 +45,9 @@ _CONTEXT_DB.add_context_category("grader", prepend=True, macros=[
 _DECIMAL = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)(?:\s*(?:[eE]|\*\s*10\s*\*\*\s*\(?)\s*([-+]?\d+)\)?)?\s*$")
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _UNICODE = [("−", "-"), ("–", "-"), ("×", "*"), ("·", "*"), ("⋅", "*"), ("÷", "/"), ("π", "pi"), ("≈", " ≈ "),
-            ("≃", " ≈ "), ("→", " → "), ("⇒", " ; "), ("∗", "*")]
+            ("≃", " ≈ "), ("→", " → "), ("⇒", " ; "), ("∗", "*"), ("⁄", "/"),
+            *((f, f" ({n}/{d}) ") for f, (n, d) in {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4),
+                                                     "⅕": (1, 5), "⅙": (1, 6), "⅛": (1, 8)}.items())]  # Word's ½
 
 
 class NotANumber(Exception):
@@ -353,7 +355,7 @@ _PROSE_LIST = re.compile(r"\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]|\((?:\s*[-+]?(?:\d|
 _PROSE_EXPR = re.compile(r"(?<![\w.^])(?:[-+]\s*)?(?:\d|\.\d|sqrt\(|cbrt\(|\()[\d.eE+\-*/^()\s]*(?:sqrt\([^)]*\)[\d.eE+\-*/^()\s]*)*|(?<![\w.])sqrt\([^)]*\)[\d.eE+\-*/^()\s]*")
 _NUMBER = re.compile(r"(?<![\w.^])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]*[A-DF-Za-df-z_])")
 _NOT_ANSWERS = re.compile(r"(?:step|steps|time|t\s*=|problem|part|question|layer|layers|figure|fig\.?|table|eq\.?|equation|"
-                          r"page|section|state|states|line|cell|epoch|epochs|row|column|item|x|h|hw|homework|of)\s*\(?$",
+                          r"page|section|state|states|line|cell|epoch|epochs|row|column|item|x|h|hw|homework)\s*\(?$",
                           re.IGNORECASE)
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\\$\d])|\n\s*\n|;|,\s+(?=[^\d\s+\-.])|\n(?=\s*[-*+]\s)")
 

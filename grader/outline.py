@@ -29,7 +29,7 @@ _ABSOLUTE_KEYWORDS = ("problem", "question", "exercise", "prob", "ex", "q")
 _TEX_LEVELS = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-_TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{(.*)\}\s*(.*)$")
+_TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{")
 _TEX_ITEM = re.compile(r"^\s*\\item\s*(?:\[([^\]]*)\])?\s*(.*)$")
 # the exam class's numbered commands, outermost first; \titledquestion{2.7} names its own label
 _EXAM = ("question", "part", "subpart", "subsubpart")
@@ -43,7 +43,7 @@ _TEX_END_LIST = re.compile(r"\\end\{(enumerate|itemize)\}")
 _BOLD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__|\\textbf\{)(.+?)(?:\*\*|__|\})\s*[:.\-–—)]*\s*(.*)$")
 _LABEL_TOKEN = r"(?:\d{1,3}(?:\.\d{1,3})*[A-Za-z]?(?:\.?[ivxIVX]+)?|[A-Za-z]{1,8})"  # 9.434827 is no label
 _PLAIN = re.compile(
-    rf"^\s*(?:[-*+]\s+)?(?P<label>(?:{_KEYWORD}\s*)?(?:\(\s*{_LABEL_TOKEN}\s*\)|\[\s*{_LABEL_TOKEN}\s*\]|{_LABEL_TOKEN}\s*\)|"
+    rf"^\s*(?:[-*+]\s+)?(?P<label>(?:{_KEYWORD}\s*)?(?:\(\s*{_LABEL_TOKEN}\s*\)(?:\(\s*{_LABEL_TOKEN}\s*\))*|\[\s*{_LABEL_TOKEN}\s*\]|{_LABEL_TOKEN}\s*\)|"
     rf"{_LABEL_TOKEN}(?:\s*\(\s*[A-Za-z0-9]{{1,4}}\s*\))*))(?P<sep>\s*[:.\-–—)]\s*|\s+|$)(?P<rest>.*)$",
     re.IGNORECASE,
 )
@@ -239,8 +239,8 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
     line = re.sub(r"^(\s*)\d+[.)]\s+(?=[(\[]|\*\*|__|\\textbf)", r"\1", line)  # "2. (C)": the label is (C)
     if m := _ATX.match(line):
         return _titled(m.group(2), len(m.group(1)), tree)
-    if m := _TEX_HEADING.match(line):
-        return _titled(m.group(2), _TEX_LEVELS[m.group(1)], tree, m.group(3))
+    if (m := _TEX_HEADING.match(line)) and (title := _braced(line, m.end())) is not None:
+        return _titled(title, _TEX_LEVELS[m.group(1)], tree, line[m.end() + len(title) + 1:].strip())
     if following and _SETEXT.match(following) and line.strip() and not previous.strip():
         return _titled(line, 1 if "=" in following else 2, tree)
     if m := _BOLD.match(line):
@@ -266,8 +266,19 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
         if not bracketed and not keyword and sep.strip() in (".", "-", "–", "—") and rest and rest[0].islower():
             return None  # "a. the ..." mid-sentence
         # "(B)" or "(ii)" heads a part even out of order; a plain "(2)" or "b)" may be a list in an answer
-        strength = STRONG if keyword or dotted else BOLD if re.fullmatch(r"\(([A-Z]|[ivx]{2,4})\)", label.strip()) else WEAK
+        explicit = re.fullmatch(r"\(([A-Z]|[ivx]{2,4})\)|(?:\(\s*\w{1,4}\s*\)){2,}", label.strip())  # "(B)", "(ii)", "(A)(ii)"
+        strength = STRONG if keyword or dotted else BOLD if explicit else WEAK
         return _Heading(tokens, strength, absolute, _POINTS.sub("", rest))
+    return None
+
+
+def _braced(text: str, start: int) -> str | None:
+    """The text up to the brace that closes the one just before `start`: '(i)' in '\\paragraph{(i)} $G(\\text{x})$'."""
+    depth = 1
+    for index in range(start, len(text)):
+        depth += (text[index] == "{") - (text[index] == "}")
+        if depth == 0:
+            return text[start:index]
     return None
 
 
@@ -291,12 +302,19 @@ def _split_heading(title: str, tree: Tree) -> tuple[tuple[str, ...], bool] | Non
 
 
 def _inline_split(text: str, state: _State) -> list[tuple[Path_ | None, str]]:
-    """'(i) right (ii) stay (iii) 1/2' split where each label is a child or a later sibling."""
+    """'(i) right (ii) stay (iii) 1/2' or 'top: 0.5503   bottom: 0.9536' split where each label is a
+    child or a sibling of the current part (a bracketed one only forward)."""
     pieces: list[tuple[Path_ | None, str]] = []
     start, node = 0, None
-    for m in _INLINE.finditer(text):
+    labels = [(m, WEAK) for m in _INLINE.finditer(text)]
+    if state.tree.words:
+        words = "|".join(sorted(map(re.escape, state.tree.words), key=len, reverse=True))
+        labels += [(m, BOLD) for m in re.finditer(rf"(?<![\w-])({words})(?:\s+[A-Za-z]+)?\s*:", text, re.IGNORECASE)]
+    for m, strength in sorted(labels, key=lambda ms: ms[0].start()):
+        if m.start() < start:
+            continue
         here = state.path
-        target = state.place((m.group(1),), WEAK, False)
+        target = state.place((m.group(1),), strength, False)
         if target is None or (here and target[:-1] != here and target[:-1] != here[:-1]):
             continue
         pieces.append((node, text[start:m.start()]))

@@ -248,7 +248,8 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     chooses right), later over earlier. When other checks share the part (below/above), each
     phrase belongs to the check whose hint is nearest to it in its sentence."""
     plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
-    plain = re.sub(r"\\[A-Za-z]+|[{}]", " ", plain)
+    plain = re.sub(r"\\gamma\b", "γ", plain)
+    plain = re.sub(r"\\[A-Za-z]+|[{}$]", " ", plain)
     phrasings = sorted(((p, choice) for choice, ps in check.accepted.items() for p in (choice, *ps)), key=lambda pc: -len(pc[0]))
     rivals = [o for o in others if o.kind == "choice" and o.hints]
     taken = [False] * len(plain)
@@ -298,8 +299,10 @@ def _owner(text: str, start: int, end: int, checks: list[Check]) -> Check | None
 
 
 def _hint_pattern(hint: str) -> str:
-    """A word hint ("below") as a whole word, so that "less" is not found in "unless"."""
-    return rf"(?<!\w){re.escape(hint)}(?!\w)" if hint[:1].isalnum() and hint[-1:].isalnum() else re.escape(hint)
+    """A word hint ("below") as a whole word, so that "less" is not found in "unless"; spaces in a
+    hint ("γ = 1") match any spacing, or none."""
+    pattern = r"\s*".join(re.escape(word) for word in hint.split())
+    return rf"(?<!\w){pattern}(?![\w.])" if hint[:1].isalnum() and hint[-1:].isalnum() else pattern
 
 
 # hard-wrapped lines go on with their sentence; a blank line, a list item, a LaTeX row or ';' end it
@@ -371,18 +374,27 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
     """For each value check the code did not answer (`answered`), the answer found in the write-up."""
     found: dict[str, TextAnswer] = {}
     given = given_values(rubric)
+    texts = {part.id: outline.lines(part.id) for part in rubric.parts}
+    # parts without a heading of their own that read the same text around them ("3 (A)" for 3A.i to
+    # 3A.iii) share it: each phrase in it belongs to one of their checks
+    sharing: dict[tuple, list[Check]] = {}
     for part in rubric.parts:
-        lines, _ = outline.lines(part.id)
+        lines, inherited = texts[part.id]
+        if inherited:
+            sharing.setdefault(tuple((l.source, l.number) for l in lines), []).extend(c for c in part.checks if c.value)
+    for part in rubric.parts:
+        lines, inherited = texts[part.id]
         content = _content(lines)
         if not content:
             continue
         pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
         pool = [c for c in pool if not _given(c, given)]
         values = [c for c in part.checks if c.value]
+        shared = sharing.get(tuple((l.source, l.number) for l in lines), values) if inherited else values
         for check in values:
             if check.name in answered:
                 continue
-            others = [o for o in values if o is not check]
+            others = [o for o in shared if o is not check]
             answer = _part_answer(check, part, content, pool, others, expected, {**answered, **{k: v.value for k, v in found.items()}})
             if answer is not None:
                 found[check.name] = answer

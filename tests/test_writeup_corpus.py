@@ -31,19 +31,9 @@ KNOWN = {
     ("cap5619-hw3/evans_hw3.md", "b_new"),
     # L(b) and L(b+ε) given, no L(b−ε): the L(b) value sits close enough to be read as L(b_2 − ε)
     ("cap5619-hw3/dominguez_hw3.md", "loss_b_minus"),
-    # G(\text{stay}) = 1, G(\text{right}) = 4 ⇒ right: the returns named before the conclusion outweigh it
-    ("duke-hw5-6/fox_hw56.tex", "policy_A_gamma1"),
     # --- the unseen corpus (expected_unseen.json) ---
     # ŷ(t) written once per \subpart beside h(t) and l(t); not yet understood
     ("cap5619-hw3/moreau_hw3_exam.tex", "y_hat"),
-    # the break-even γ only in a notebook's printed output
-    ("duke-hw5-6/nakamura_hw56_nbconvert.md", "gamma_C_bottom"),
-    ("duke-hw5-6/okafor_hw56.md", "max_slope_tanh"),
-    # one sentence per γ with both choices in it ("With γ = 1 the agent should go right ... With γ = 0 ... stay")
-    ("duke-hw5-6/okafor_hw56.md", "policy_A_gamma1"),
-    ("duke-hw5-6/rossi_hw56.txt", "policy_A_gamma0"),
-    # "½" from Word's autocorrect is read as 1
-    ("duke-hw5-6/quinn_hw56_docx.md", "gamma_A"),
     # two different final answers, neither marked: a strict grader marks it wrong; the grader takes the part's own
     ("duke-hw5-6/rossi_hw56.txt", "gamma_C_bottom"),
 }
