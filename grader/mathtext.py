@@ -151,8 +151,13 @@ def _unbox(latex: str) -> str:
     return latex
 
 
+# a transposed vector is the same numbers: (0.9492, 0.05078)^\top, [1, 2]^T
+_TRANSPOSED = re.compile(r"(?<=[)\]}])\s*\^\s*(?:\{\s*(?:\\top|\\intercal|T|\\mathsf\{T\}|\\mathrm\{T\})\s*\}|\\top\b|\\intercal\b|T\b)")
+
+
 def _nodes(latex: str) -> list:
-    walker = latexwalker.LatexWalker(_unbox(latex[:MAX_MATH]), latex_context=_CONTEXT_DB, tolerant_parsing=True)
+    latex = _TRANSPOSED.sub(" ", _unbox(latex[:MAX_MATH]))
+    walker = latexwalker.LatexWalker(latex, latex_context=_CONTEXT_DB, tolerant_parsing=True)
     try:
         return walker.get_latex_nodes()[0] or []
     except latexwalker.LatexWalkerError:

@@ -18,9 +18,16 @@ from grader.score import score_submission
 from grader.writeup import attach_written, read_answers
 
 ROOT = Path(__file__).parent / "writeups"
+HELDOUT = Path(__file__).parent / "heldout"
 RUBRICS = load_rubrics(Path(__file__).parent.parent / "rubrics")
-JUDGED = {key: judged for name in ("expected.json", "expected_unseen.json")
-          for key, judged in json.loads((ROOT / name).read_text(encoding="utf-8")).items()}
+# the first 15; 10 more in other styles, first run against a grader that had never seen them; and a
+# held-out 8, written after the grader was fixed for those 25 and first run once to measure it
+CORPORA = ((ROOT, "expected.json"), (ROOT, "expected_unseen.json"), (HELDOUT, "expected.json"))
+JUDGED: dict[str, dict] = {}
+FOLDER: dict[str, Path] = {}
+for folder, name in CORPORA:
+    for key, judged in json.loads((folder / name).read_text(encoding="utf-8")).items():
+        JUDGED[key], FOLDER[key] = judged, folder
 
 # Where the grader and the human judgement still differ: each is listed in the closing note
 # as a known limitation. strict=True: a fix makes the test fail until the entry is removed here.
@@ -32,10 +39,26 @@ KNOWN = {
     # L(b) and L(b+ε) given, no L(b−ε): the L(b) value sits close enough to be read as L(b_2 − ε)
     ("cap5619-hw3/dominguez_hw3.md", "loss_b_minus"),
     # --- the unseen corpus (expected_unseen.json) ---
-    # ŷ(t) written once per \subpart beside h(t) and l(t); not yet understood
-    ("cap5619-hw3/moreau_hw3_exam.tex", "y_hat"),
     # two different final answers, neither marked: a strict grader marks it wrong; the grader takes the part's own
     ("duke-hw5-6/rossi_hw56.txt", "gamma_C_bottom"),
+    # --- the held-out 8 (tests/heldout/), as first run: 205 of 236 judgements agreed ---
+    # carried-forward credit from the student's own b, as for bpatel and evans above
+    ("cap5619-hw3/tanaka_hw3.md", "loss_new"),
+    # an e-mail that names parts only in words ("For the finite differences part, ..."): no part is found
+    *(("cap5619-hw3/reyes_hw3.txt", name) for name in ("y_hat", "loss", "loss_b_minus", "loss_b_plus", "grad_b_fd",
+                                                         "b_new", "loss_new", "1.2", "1.3", "2.2", "2.3", "4.1", "4.2", "4.3")),
+    # every answer a bold-labelled bullet, the policies only in a | γ | best move | table: parts and
+    # table rows are not yet read this way
+    *(("duke-hw5-6/lopez_hw56.md", name) for name in ("policy_A_gamma1", "policy_A_gamma0", "policy_B_below",
+                                                        "policy_B_above", "gamma_C_top", "gamma_C_bottom", "1A", "1B", "1C")),
+    # "γ* ≈ .58" (no leading zero) is not read; 110γ⁹⁹ = 1 with no value is read as the answer 1
+    ("duke-hw5-6/wu_hw56.tex", "gamma_B"),
+    ("duke-hw5-6/wu_hw56.tex", "gamma_C_bottom"),
+    # a pledge signed "\hfill J.W." or on a "Signature: S. B." line is not seen as signed
+    ("duke-hw5-6/wu_hw56.tex", "pledge"),
+    ("duke-hw5-6/brennan_hw56.md", "pledge"),
+    # two parts' answers in one Markdown cell of a notebook: 4.1's text is cut short
+    ("cap5619-hw3/kim_hw3.ipynb", "4.1"),
 }
 
 
@@ -46,7 +69,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     graded = {}
     for key in JUDGED:
         assignment = key.split("/")[0]
-        path = ROOT / key
+        path = FOLDER[key] / key
         submission = Submission(assignment, path.stem, path, (), (), (path,))
         outcome = RunOutcome(finished=True, ran_code=False)
         outline = read_answers(submission, RUBRICS[assignment], expected[assignment].values, outcome)
