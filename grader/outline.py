@@ -419,6 +419,17 @@ def _list_item(token: str, target: Path_ | None, state: _State) -> Path_ | None:
     return target
 
 
+def _open(outline: Outline, state: _State, heading: Line, target: Path_, rest: str) -> Path_:
+    """Enter the part a counted heading (\\item, \\question, \\begin{problem}) names; the text after
+    the command on its line is the answer's first line."""
+    state.path = target
+    outline.headings.append((heading, ".".join(target)))
+    _add(outline, target, heading)
+    if rest.strip():
+        _add(outline, target, Line(heading.source, heading.number, rest))
+    return target
+
+
 def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, state: _State,
                outline: Outline, placed: Path_ | None) -> Path_ | None:
     if _END_MATTER.match(raw):
@@ -430,12 +441,7 @@ def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, s
     if numbered is not None:
         target, rest = numbered
         if target is not None:
-            state.path = placed = target
-            outline.headings.append((Line(name, number, raw, True), ".".join(target)))
-            _add(outline, placed, Line(name, number, raw, True))
-            if rest.strip():
-                _add(outline, placed, Line(name, number, rest))
-            return placed
+            return _open(outline, state, Line(name, number, raw, True), target, rest)
     if _TEX_BEGIN_LIST.search(raw):
         state.lists.append((state.path, 0))
     if _TEX_END_LIST.search(raw) and state.lists:
@@ -446,12 +452,7 @@ def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, s
         state.lists[-1] = (base, counter + 1)
         target = state.tree.resolve(base, (str(counter + 1),))
         if target is not None:
-            state.path = placed = target
-            outline.headings.append((Line(name, number, raw, True), ".".join(target)))
-            _add(outline, placed, Line(name, number, raw, True))
-            if item.group(2).strip():
-                _add(outline, placed, Line(name, number, item.group(2)))
-            return placed
+            return _open(outline, state, Line(name, number, raw, True), target, item.group(2))
     if item and item.group(1):
         raw = f"({item.group(1).strip('()[] ')}) {item.group(2)}"
     previous = lines[index - 1] if index else ""

@@ -13,6 +13,7 @@ import json
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,13 +138,12 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
     if todo:
         work_dir = options.out / ".work"
         preloads = {i: preload_for(submissions[i]) for i in todo}
-        kinds = sorted(set(preloads.values()))
         # the zygotes preload while this process computes the expected values; each kind of hand-in
         # has slots of its own, so none waits behind another
-        counts = slots(options.jobs, {kind: sum(p == kind for p in preloads.values()) for kind in kinds})
+        counts = slots(options.jobs, Counter(preloads.values()))
         # twice as many threads as slots: while one thread scores and writes a result, another
         # already has the slot running the next hand-in
-        executors = {kind: ThreadPoolExecutor(2 * counts[kind]) for kind in kinds}
+        executors = {kind: ThreadPoolExecutor(2 * n) for kind, n in counts.items()}
         with Pool(counts, work_dir, options.isolate) as pool:
             needed = {submissions[i].assignment for i in todo}
             expected = {a: compute_expected(rubrics[a], cache_dir / "expected", reference) for a in sorted(needed)}

@@ -245,8 +245,8 @@ _AFTER_CUE = re.compile(r"^\W*(is|are|would be|will be)?\s*(the\s+)?(optimal|bes
 def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     """The choice a part's text concludes: the phrasing with a decision word next to it ("so right",
     "right is optimal", "→ stay"), emphasised, not argued against ("right is better than stay"
-    chooses right), later over earlier. When other checks share the part (below/above), each
-    phrase belongs to the check whose hint is nearest to it in its sentence."""
+    chooses right), later over earlier. When other choice checks share the text (below/above), each
+    phrase belongs to the one whose condition it is stated under (see _owner)."""
     plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
     plain = re.sub(r"\\gamma\b", "γ", plain)
     plain = re.sub(r"\\[A-Za-z]+|[{}$]", " ", plain)
@@ -377,24 +377,22 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
     texts = {part.id: outline.lines(part.id) for part in rubric.parts}
     # parts without a heading of their own that read the same text around them ("3 (A)" for 3A.i to
     # 3A.iii) share it: each phrase in it belongs to one of their checks
-    sharing: dict[tuple, list[Check]] = {}
+    group = {pid: tuple((l.source, l.number) for l in lines) if inherited else pid for pid, (lines, inherited) in texts.items()}
+    sharing: dict[object, list[Check]] = {}
     for part in rubric.parts:
-        lines, inherited = texts[part.id]
-        if inherited:
-            sharing.setdefault(tuple((l.source, l.number) for l in lines), []).extend(c for c in part.checks if c.value)
+        sharing.setdefault(group[part.id], []).extend(c for c in part.checks if c.value)
     for part in rubric.parts:
-        lines, inherited = texts[part.id]
+        lines, _ = texts[part.id]
         content = _content(lines)
         if not content:
             continue
         pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
         pool = [c for c in pool if not _given(c, given)]
         values = [c for c in part.checks if c.value]
-        shared = sharing.get(tuple((l.source, l.number) for l in lines), values) if inherited else values
         for check in values:
             if check.name in answered:
                 continue
-            others = [o for o in shared if o is not check]
+            others = [o for o in sharing[group[part.id]] if o is not check]
             answer = _part_answer(check, part, content, pool, others, expected, {**answered, **{k: v.value for k, v in found.items()}})
             if answer is not None:
                 found[check.name] = answer

@@ -1,5 +1,6 @@
 """The zygote: a process that preloads numpy and, for the hand-ins that name them, matplotlib or
-matplotlib and torch, once, and then clones a sandboxed child per submission. Run as `python -I -m grader.zygote` by the pool.
+matplotlib and torch, once, and then clones a sandboxed child per submission. Run as
+`python -I -m grader.zygote` by the pool.
 
 It never holds a student's data: its commands carry only paths and settings. The child itself
 reads its job (this student's files and cells) from the job file, after it was cloned, so no
@@ -27,6 +28,7 @@ import numpy
 from grader import child, codec, sandbox
 
 PRELOADS = ("numpy", "matplotlib", "torch")  # what a zygote loads, lightest first; each has all before it
+
 
 def _preload_plotting() -> None:
     import matplotlib
