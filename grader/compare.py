@@ -288,7 +288,21 @@ def _normalise(text: str) -> str:
 
 def _maker(got: object, expected: object, hide_expected: bool) -> Callable[..., Verdict]:
     """A Verdict constructor with both renderings filled in (expected blank when hidden)."""
-    return partial(Verdict, shown_got=render(got), shown_expected="" if hide_expected else render(expected))
+    return partial(Verdict, shown_got=render(got), shown_expected="" if hide_expected else _render_expected(expected))
+
+
+# the same expected values are shown for every student: each is rendered once, and kept alive with
+# its rendering so that its id cannot be reused by another value while remembered
+_RENDERED: dict[int, tuple[object, str]] = {}
+
+
+def _render_expected(value: object) -> str:
+    remembered = _RENDERED.get(id(value))
+    if remembered is None or remembered[0] is not value:
+        if len(_RENDERED) > 4096:
+            _RENDERED.clear()
+        remembered = _RENDERED[id(value)] = (value, render(value))
+    return remembered[1]
 
 
 def _kind_of(value: object) -> str:

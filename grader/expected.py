@@ -5,6 +5,11 @@ inputs from the rubric's `cases` function (the spec's inputs first, then randomi
 other sizes from the rubric's seed) and the reference's output on each. The inputs go to the
 workers once per run, in `calls-<assignment>.json`; the outputs never leave this process.
 For a part with a `figure`: the reference's PNG, as base64 text, shown beside the student's figures.
+
+`grader run` computes both in fresh Python processes of their own (`python -m grader.expected`):
+the reference code is trusted, so it needs no sandbox, but it imports torch and matplotlib, which
+would otherwise cost the grader's own process seconds of start-up under its GIL while the workers
+wait for it. Those processes run on the other cores while the zygotes start.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import copy
 from concurrent.futures import Future, ThreadPoolExecutor
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +30,7 @@ import grader
 from grader.codec import decode_value, encode_args, encode_value
 from grader.compare import render
 from grader.results import write_atomic
-from grader.rubric import Rubric, resolve
+from grader.rubric import Rubric, load_rubric, resolve
 
 
 @dataclass(frozen=True)
@@ -66,23 +74,48 @@ def _figure(name: str) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
-def _figures(rubric: Rubric, path: Path) -> Future[dict[str, str]]:
-    """The reference figures, from the cache or drawn in a thread of their own: only the reports need
-    them, so grading starts without waiting for matplotlib."""
+def _draw(rubric: Rubric) -> dict[str, str]:
+    return {part.figure: _figure(part.figure) for part in rubric.parts if part.figure}
+
+
+def _start_child(job: str, rubric: Rubric, path: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "grader.expected", job, str(rubric.path), str(path)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _child_result(process: subprocess.Popen[bytes], path: Path) -> Any:
+    _, errors = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the reference code failed (python -m grader.expected {' '.join(process.args[3:])}):\n"
+                           f"{errors.decode(errors='replace')[-3000:]}")
+    return json.loads(path.read_text())
+
+
+# figures being drawn, by cache path: a second request for the same figures waits for the first drawing
+_DRAWING: dict[Path, Future[dict[str, str]]] = {}
+
+
+def _figures(rubric: Rubric, path: Path, in_child: bool) -> Future[dict[str, str]]:
+    """The reference figures, from the cache or drawn in the background: only the reports need them,
+    so grading starts without waiting for matplotlib."""
+    if path in _DRAWING:
+        return _DRAWING[path]
     if path.exists():
         done: Future[dict[str, str]] = Future()
         done.set_result(json.loads(path.read_text()))
         return done
 
     def draw() -> dict[str, str]:
-        figures = {part.figure: _figure(part.figure) for part in rubric.parts if part.figure}
+        if in_child:
+            return _child_result(_start_child("figures", rubric, path), path)
+        figures = _draw(rubric)
         write_atomic(path, json.dumps(figures))
         return figures
 
     executor = ThreadPoolExecutor(1)
-    future = executor.submit(draw)
+    _DRAWING[path] = executor.submit(draw)
     executor.shutdown(wait=False)
-    return future
+    return _DRAWING[path]
 
 
 def _compute(rubric: Rubric) -> dict[str, Any]:
@@ -112,23 +145,42 @@ def _key(rubric: Rubric, reference_digest: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str) -> Expected:
+def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str, in_child: bool = False) -> Expected:
     """Expected values for a rubric, from the cache when the rubric and the reference code are unchanged
-    (then this process need not even import torch), else computed and cached."""
+    (then no process need import torch), else computed and cached: here, or with `in_child` in a fresh
+    Python process, which keeps torch and matplotlib out of this one."""
     path = cache_dir / f"expected-{rubric.assignment}-{_key(rubric, reference_digest)}.json"
+    stem = path.stem.removeprefix("expected-")
     if path.exists():
         data = json.loads(path.read_text())
+    elif in_child:
+        data = _child_result(_start_child("values", rubric, path), path)
     else:
         data = _compute(rubric)
         write_atomic(path, json.dumps(data))
     calls_file = None
     if data["calls"]:
-        calls_path = cache_dir / f"calls-{path.stem.removeprefix('expected-')}.json"
+        calls_path = cache_dir / f"calls-{stem}.json"
         if not calls_path.exists():
             write_atomic(calls_path, json.dumps(data["calls"]))
         calls_file = str(calls_path)
     values = {name: decode_value(v) for name, v in data["values"].items()}
     cases = {name: [Case(c["shown"], decode_value(c["expected"])) for c in items] for name, items in data["cases"].items()}
-    figures = _figures(rubric, cache_dir / f"figures-{path.stem.removeprefix('expected-')}.json") \
+    # drawn only now, so that drawing never slows the values down
+    figures = _figures(rubric, cache_dir / f"figures-{stem}.json", in_child) \
         if any(part.figure for part in rubric.parts) else None
     return Expected(values, cases, calls_file, figures)
+
+
+def main(argv: list[str]) -> None:
+    """`python -m grader.expected values|figures RUBRIC OUT`: compute a rubric's expected values or draw
+    its reference figures, and write them atomically to OUT as JSON."""
+    job, rubric_path, out = argv
+    if job == "figures":
+        os.nice(10)  # only the reports need them: the values and the workers come first
+    rubric = load_rubric(rubric_path)
+    write_atomic(Path(out), json.dumps(_compute(rubric) if job == "values" else _draw(rubric)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -146,7 +146,10 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
         executors = {kind: ThreadPoolExecutor(2 * n) for kind, n in counts.items()}
         with Pool(counts, work_dir, options.isolate) as pool:
             needed = {submissions[i].assignment for i in todo}
-            expected = {a: compute_expected(rubrics[a], cache_dir / "expected", reference) for a in sorted(needed)}
+            with ThreadPoolExecutor(len(needed)) as children:  # each assignment's reference in a process of its own
+                expected = dict(zip(sorted(needed), children.map(
+                    lambda a: compute_expected(rubrics[a], cache_dir / "expected", reference, in_child=True),
+                    sorted(needed))))
             pool.start_torch()
 
             def work(index: int) -> SubmissionResult:
@@ -176,7 +179,7 @@ def write_reference_figures(out: Path, results: list[SubmissionResult], rubrics:
         rubric = rubrics[assignment]
         if not any(part.figure for part in rubric.parts):
             continue
-        figures = compute_expected(rubric, out / ".cache" / "expected", reference).figures
+        figures = compute_expected(rubric, out / ".cache" / "expected", reference, in_child=True).figures
         for part in rubric.parts:
             if part.figure in figures:
                 path = out / assignment / figure_file(part)

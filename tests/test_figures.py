@@ -126,6 +126,25 @@ def test_reference_figure_is_computed_once_and_cached(tmp_path: Path, monkeypatc
     assert not list((tmp_path / "cache").glob("calls-*.json"))  # the figure never goes to the workers
 
 
+def test_reference_in_a_child_process_gives_what_this_process_computes(tmp_path: Path) -> None:
+    """`grader run` computes the values and draws the figures in fresh processes; they must be the
+    ones computed here (the real rl value and the real conv-filter figure), and cached as usual."""
+    rubric = load_rubric(write(tmp_path, RUBRIC))
+    here = compute_expected(rubric, tmp_path / "here", "digest")
+    there = compute_expected(rubric, tmp_path / "child", "digest", in_child=True)
+    assert there.values == here.values and there.values["rl:spec_gamma_A"] is not None
+    assert there.figures == here.figures and set(there.figures) == {"figures:filters_png"}
+    assert base64.b64decode(there.figures["figures:filters_png"]).startswith(PNG_MAGIC)
+    assert {p.name.split("-")[0] for p in (tmp_path / "child").iterdir()} == {"expected", "figures"}
+
+
+def test_a_reference_that_fails_in_the_child_process_says_so(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, RUBRIC))
+    rubric.path.write_text("not a rubric = [")  # the child reads the rubric again, and fails on it
+    with pytest.raises(RuntimeError, match=r"(?s)the reference code failed .*Error"):
+        compute_expected(rubric, tmp_path / "child", "digest", in_child=True)
+
+
 def test_scoring_picks_the_students_figures_by_figure_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rubric = load_rubric(write(tmp_path, RUBRIC))
     monkeypatch.setattr(figures, "filters_png", lambda: PNG_MAGIC + b"ref")
