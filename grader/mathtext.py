@@ -138,6 +138,9 @@ def _implicit_products(text: str) -> str:
 # ------------------------------------------------------------------------------------------------ LaTeX
 
 
+_PHANTOM = re.compile(r"\\[hv]?phantom\{[^{}]*\}")  # \phantom{-}0.517: space that aligns a column, not a sign
+
+
 def _unbox(latex: str) -> str:
     """'\\boxed{\\gamma = 1/2}' -> '\\gamma = 1/2 \\graderboxed': the box may hold a whole equation,
     and the mark makes the last side (the value) the emphasised one."""
@@ -156,7 +159,7 @@ _TRANSPOSED = re.compile(r"(?<=[)\]}])\s*\^\s*(?:\{\s*(?:\\top|\\intercal|T|\\ma
 
 
 def _nodes(latex: str) -> list:
-    latex = _TRANSPOSED.sub(" ", _unbox(latex[:MAX_MATH]))
+    latex = _TRANSPOSED.sub(" ", _unbox(_PHANTOM.sub("", latex[:MAX_MATH])))
     walker = latexwalker.LatexWalker(latex, latex_context=_CONTEXT_DB, tolerant_parsing=True)
     try:
         return walker.get_latex_nodes()[0] or []
@@ -451,7 +454,7 @@ def _prose(prose: str, offset: int, locate) -> list[Candidate]:
             spans.append((m.start(), m.end(), value, m.group(0)))
             taken[m.start():m.end()] = [True] * (m.end() - m.start())
     for m in _PROSE_EXPR.finditer(clean):
-        text = m.group(0).rstrip(" +-*/^(").strip()
+        text = re.sub(r"(?:\*\*|__)?[.,;:]?\s*$", "", m.group(0)).rstrip(" +-*/^(").strip()  # "**1/2**." is 1/2
         text = _balanced(text)
         start = m.start() + m.group(0).index(text[0]) if text else m.start()
         if not text or any(taken[start:start + len(text)]) or not re.search(r"\d", text):

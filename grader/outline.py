@@ -18,13 +18,16 @@ that cannot be placed is kept, in order, as unplaced text; nothing is dropped.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
+
+from grader.dialects import as_markdown
 
 Path_ = tuple[str, ...]  # a node of the rubric's tree: ("3", "A", "i") for part "3A.i"
 
 STRONG, BOLD, WEAK = 3, 2, 1
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
-_KEYWORD = r"(?:problem|question|exercise|task|part|prob\.?|ex\.?|q)"
+_KEYWORD = r"(?:problem|question|exercise|task|part|answer|solution|prob\.?|ex\.?|ans\.?|q)"
 _ABSOLUTE_KEYWORDS = ("problem", "question", "exercise", "prob", "ex", "q")
 _TEX_LEVELS = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -236,7 +239,9 @@ _POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]",
 
 
 def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
-    line = re.sub(r"^(\s*)\d+[.)]\s+(?=[(\[]|\*\*|__|\\textbf)", r"\1", line)  # "2. (C)": the label is (C)
+    # "2. (C)" or "4. Problem 5" (a numbered list of problems): the label is what follows the list's number
+    line = re.sub(r"^(\s*)\d+[.)]\s+(?=[(\[]|\*\*|__|\\textbf|(?:problem|question|exercise)\b)", r"\1", line,
+                  flags=re.IGNORECASE)
     if m := _ATX.match(line):
         return _titled(m.group(2), len(m.group(1)), tree)
     if (m := _TEX_HEADING.match(line)) and (title := _braced(line, m.end())) is not None:
@@ -256,10 +261,12 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
         tokens, absolute = parsed
         bracketed = bool(re.search(r"[()\[\]]", label))
         keyword = bool(re.match(_KEYWORD, label, re.IGNORECASE))
-        dotted = len(tokens) > 1 and not bracketed
+        # "3.2", "3B)", "(3.2)": a problem and a part named together are as sure as a keyword
+        dotted = len(tokens) > 1 and tokens[0].isdigit()
         if not (bracketed or keyword or dotted or sep.strip()):
             return None  # "A recurrent network ..." is prose, not part A
-        if dotted and rest and not re.match(r"[A-Za-z(\[*_\\$]", rest) and not re.fullmatch(r"\s{2,}|\t\s*", sep):
+        if dotted and not bracketed and not sep.strip() and rest and not re.match(r"[A-Za-z(\[*_\\$]", rest) \
+                and not re.fullmatch(r"\s{2,}|\t\s*", sep):
             return None  # "1.2 × 10^-4" is a number, not part 1.2 (but "1.3  1 px left ..." in columns is)
         if sep.strip() in (".", ",") and rest[:1].isdigit():
             return None  # "9.4348" is a number, not part 9
@@ -328,7 +335,7 @@ def build_outline(sources: list[tuple[str, str]], part_ids: list[str]) -> Outlin
     state = _State(Tree(part_ids))
     outline = Outline()
     for name, text in sources:
-        _read_source(name, text, state, outline)
+        _read_source(name, as_markdown(name, text), state, outline)
     return outline
 
 
@@ -341,6 +348,7 @@ def _add(outline: Outline, path: Path_ | None, line: Line) -> None:
 
 def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
     lines = text.splitlines()
+    running = _running_headers(lines)
     fenced = False
     closer = ""  # inside display math: what ends it; no headings are looked for there
     placed: Path_ | None = state.path or None
@@ -363,11 +371,18 @@ def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
                 closer = ""
             _add(outline, placed, Line(name, number, raw))
             continue
-        if name.lower().endswith(".txt") and _PAGE_FURNITURE.match(raw):
-            continue  # page numbers of a PDF exported to text
+        if name.lower().endswith(".txt") and (_PAGE_FURNITURE.match(raw) or raw.strip() in running):
+            continue  # page numbers and running headers of a PDF exported to text
         if _SETEXT.match(raw) and index and lines[index - 1].strip():
             continue
         placed = _read_line(name, number, raw, lines, index, state, outline, placed)
+
+
+def _running_headers(lines: list[str]) -> set[str]:
+    """Lines of words repeated on three or more pages: a PDF's running header or footer."""
+    counts = Counter(line.strip() for line in lines)
+    return {text for text, count in counts.items()
+            if count >= 3 and len(text) >= 15 and re.search(r"[A-Za-z]{3}", text) and not _FENCE.match(text)}
 
 
 def _numbered(raw: str, state: _State) -> tuple[Path_ | None, str] | None:
@@ -419,6 +434,19 @@ def _list_item(token: str, target: Path_ | None, state: _State) -> Path_ | None:
     return target
 
 
+def _item_target(label: str, base: Path_, state: _State) -> Path_ | None:
+    """Where \\item[label] goes: '3.2' or 'Problem 3' anywhere; a single '(a)' or '\\textbf{4.}' among
+    the children of the part its list began in (None: a list inside an answer)."""
+    label = re.sub(r"\\text(?:bf|it|sf|tt|sc)?\{([^{}]*)\}", r"\1", label).strip().rstrip(".:")
+    parsed = _label_tokens(label, state.tree)
+    if parsed is None:
+        return None
+    tokens, absolute = parsed
+    if absolute or (len(tokens) > 1 and tokens[0].isdigit()):
+        return state.place(tokens, STRONG, True)
+    return state.tree.resolve(base, tokens)
+
+
 def _open(outline: Outline, state: _State, heading: Line, target: Path_, rest: str) -> Path_:
     """Enter the part a counted heading (\\item, \\question, \\begin{problem}) names; the text after
     the command on its line is the answer's first line."""
@@ -447,14 +475,18 @@ def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, s
     if _TEX_END_LIST.search(raw) and state.lists:
         state.lists.pop()
     item = _TEX_ITEM.match(raw)
-    if item and state.lists and item.group(1) is None:
+    if item and state.lists:
         base, counter = state.lists[-1]
         state.lists[-1] = (base, counter + 1)
-        target = state.tree.resolve(base, (str(counter + 1),))
+        label = item.group(1)
+        target = state.tree.resolve(base, (str(counter + 1),)) if label is None else _item_target(label, base, state)
         if target is not None:
             return _open(outline, state, Line(name, number, raw, True), target, item.group(2))
-    if item and item.group(1):
-        raw = f"({item.group(1).strip('()[] ')}) {item.group(2)}"
+        if label is not None:  # \item[(i)] in a list inside an answer: the answer's own list
+            _add(outline, placed, Line(name, number, raw))
+            return placed
+    if item and item.group(1):  # \item[3.2] outside a list: a label given on purpose, as sure as a bold one
+        raw = f"**{item.group(1).strip()}** {item.group(2)}"
     previous = lines[index - 1] if index else ""
     following = lines[index + 1] if index + 1 < len(lines) else ""
     found = _heading(raw, previous, following, state.tree)

@@ -1,0 +1,168 @@
+"""Other markup rewritten, line for line, into the Markdown the outline reads.
+
+Students also write in HTML (a README rendered on GitHub), reStructuredText, AsciiDoc and Org
+mode. Each is recognised by markers of its own and rewritten into Markdown headings, fences,
+bold labels and `$...$` math; every line keeps its number, so the report still points at the
+student's own line. Markdown itself and LaTeX pass through unchanged, and a file that mixes
+nothing of these is returned as it was.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+# a PDF's equation number at the right margin, "L = 9.434827        (2)": not a factor of the value
+_EQUATION_NUMBER = re.compile(r"(?<=\S)\s{3,}\(\d{1,3}(?:\.\d{1,3})?\)\s*$")
+
+# --- HTML: headings, bold and super/subscripts become Markdown; other tags go, entities are read
+_HTML_TAG = re.compile(r"</?(?:h[1-6]|b|strong|em|i|u|sup|sub|details|summary|br|p|div|span|ul|ol|li|code|pre|hr|"
+                       r"blockquote|center|font|section|article|table|thead|tbody|tr|td|th|img|a)\b[^<>]*>", re.IGNORECASE)
+_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE)
+_HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"'][^>]*>", re.IGNORECASE)
+_HTML_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});")
+
+# --- reStructuredText: a title underlined (and maybe overlined) by one repeated character
+_RST_MARKERS = re.compile(r"^\.\. [\w-]+::|:math:`", re.MULTILINE)
+_UNDERLINE = re.compile(r"^([=\-~^\"'+#*])\1{2,}\s*$")
+_RST_MATH = re.compile(r":math:`([^`]*)`")
+_RST_DIRECTIVE = re.compile(r"^\.\. ([\w-]+)::\s*(.*)$")  # ".. math::" opens a block; ".. rubric:: References" is a title
+
+# --- AsciiDoc: "== Title" headings, stem:[...] math, ---- listing blocks after [source,...]
+_ADOC_HEADING = re.compile(r"^(={1,6})\s+(\S.*)$")
+_ADOC_MATH = re.compile(r"(?:stem|latexmath|asciimath):\[((?:[^\]\\]|\\.)*)\]")
+_ADOC_SOURCE = re.compile(r"^\[source(?:,\s*(\w+))?[^\]]*\]\s*$")
+
+# --- Org mode: "** 3.2" headings, #+BEGIN_SRC blocks; TODO headings are notes to self
+_ORG_MARKERS = re.compile(r"^#\+(?:TITLE|AUTHOR|BEGIN_SRC|OPTIONS|RESULTS)\b", re.IGNORECASE | re.MULTILINE)
+_ORG_HEADING = re.compile(r"^(\*+)\s+(.*?)(?:\s+:[\w@#%:]+:)?\s*$")
+_ORG_TASK = re.compile(r"^(?:TODO|DONE|NEXT|WAIT|COMMENT)\b\s*")
+_ORG_BLOCK = re.compile(r"^\s*#\+(BEGIN|END)_(SRC|EXAMPLE)\b\s*(\w*)", re.IGNORECASE)
+
+
+def as_markdown(name: str, text: str) -> str:
+    """`text` (from file `name`) with HTML, reStructuredText, AsciiDoc or Org markup made Markdown."""
+    if name.lower().endswith(".tex"):
+        return text
+    lines = text.splitlines()
+    if _ORG_MARKERS.search(text):
+        lines = _org(lines)
+    elif sum(bool(_ADOC_HEADING.match(line)) for line in lines) >= 2:
+        lines = _asciidoc(lines)
+    elif _RST_MARKERS.search(text) or _has_overlined_title(lines) or _has_rst_underline(lines):
+        lines = _rst(lines)
+    if _HTML_TAG.search(text) or _HTML_ENTITY.search(text):
+        lines = [_html(line) for line in lines]
+    return "\n".join(_EQUATION_NUMBER.sub("", line) for line in lines)
+
+
+def _html(line: str) -> str:
+    line = _HTML_HEADING.sub(lambda m: "#" * int(m.group(1)) + " " + m.group(2).strip(), line)
+    line = _HTML_IMAGE.sub(lambda m: f"![]({m.group(1)})", line)
+    line = re.sub(r"</?(?:b|strong)\b[^>]*>", "**", line, flags=re.IGNORECASE)
+    line = re.sub(r"<sup\b[^>]*>(.*?)</sup>", r"^{\1}", line, flags=re.IGNORECASE)
+    line = re.sub(r"<sub\b[^>]*>(.*?)</sub>", r"_{\1}", line, flags=re.IGNORECASE)
+    line = re.sub(r"<li\b[^>]*>", "- ", line, flags=re.IGNORECASE)
+    line = _HTML_TAG.sub(" ", line)
+    return html.unescape(line).rstrip() if _HTML_ENTITY.search(line) else line.rstrip()
+
+
+def _underlines(lines: list[str], index: int) -> bool:
+    """Whether lines[index] underlines the title above it: at least as long as the title (two short
+    only when it is four or more), so that Markdown's "~~~" fence after a line of text is none."""
+    title = lines[index - 1].strip() if index else ""
+    if not title or _UNDERLINE.match(lines[index - 1]) or not _UNDERLINE.match(lines[index]):
+        return False
+    length = len(lines[index].strip())
+    return length >= len(title) or length >= max(len(title) - 2, 4)
+
+
+def _has_rst_underline(lines: list[str]) -> bool:
+    """A title underlined by a character Markdown does not use for it (Markdown has only = and -),
+    outside Markdown's ``` fences."""
+    fenced = False
+    for index, line in enumerate(lines):
+        fenced ^= line.lstrip().startswith("```")
+        if not fenced and index and _underlines(lines, index) and line.strip()[0] not in "=-":
+            return True
+    return False
+
+
+def _has_overlined_title(lines: list[str]) -> bool:
+    return any(_UNDERLINE.match(lines[i - 1]) and _underlines(lines, i + 1) for i in range(1, len(lines) - 1))
+
+
+def _rst(lines: list[str]) -> list[str]:
+    """Titles become '#' headings, levels in the order their styles first appear (as reST does);
+    the over- and underlines become blank lines; :math:`x` and the lines of a `.. math::` block
+    become math, and a `.. rubric::` title a bold line."""
+    lines = [_RST_MATH.sub(r"$\1$", line) for line in lines]
+    math = False
+    for index, line in enumerate(lines):
+        if m := _RST_DIRECTIVE.match(line):
+            math = m.group(1) == "math"
+            lines[index] = f"**{m.group(2).strip()}**" if m.group(1) == "rubric" else line
+        elif math and line.strip() and line[:1].isspace():
+            lines[index] = f"$$ {line.strip()} $$"  # each line of a math block as display math
+        elif line.strip():
+            math = False
+    styles: list[str] = []
+    for index in range(1, len(lines)):
+        if not _underlines(lines, index):
+            continue
+        char = lines[index].strip()[0]
+        overlined = index >= 2 and lines[index - 2].strip()[:1] == char and bool(_UNDERLINE.match(lines[index - 2]))
+        style = ("over" if overlined else "") + char
+        if style not in styles:
+            styles.append(style)
+        lines[index - 1] = "#" * min(styles.index(style) + 1, 6) + " " + lines[index - 1].strip()
+        lines[index] = ""
+        if overlined:
+            lines[index - 2] = ""
+    return lines
+
+
+def _asciidoc(lines: list[str]) -> list[str]:
+    """'== Title' headings one level up ('=' is the document title), stem:[x] as $x$, and a ----
+    listing block after [source,python] as a fenced block of that language."""
+    out: list[str] = []
+    language, listing = None, False
+    for line in lines:
+        if listing or language is not None:
+            if re.fullmatch(r"-{4,}\s*", line):
+                if listing:
+                    out.append("```")
+                    listing, language = False, None
+                else:
+                    out.append(f"```{language}")
+                    listing = True
+                continue
+            if not listing:
+                language = None
+        if m := _ADOC_SOURCE.match(line):
+            language = m.group(1) or ""
+            out.append("")
+            continue
+        if not listing and (m := _ADOC_HEADING.match(line)):
+            line = "#" * min(len(m.group(1)), 6) + " " + m.group(2)
+        out.append(line if listing else _ADOC_MATH.sub(r"$\1$", line))
+    return out
+
+
+def _org(lines: list[str]) -> list[str]:
+    """'* Problem 3' / '** 3.2' headings become '#' headings; a TODO or COMMENT heading is a note to
+    self, not a part, so it becomes a top-level heading with no label (its text is kept, unplaced);
+    #+BEGIN_SRC python ... #+END_SRC become fences."""
+    out = []
+    for line in lines:
+        if m := _ORG_BLOCK.match(line):
+            out.append(f"```{m.group(3).lower()}" if m.group(1).upper() == "BEGIN" else "```")
+        elif m := _ORG_HEADING.match(line):
+            title = m.group(2)
+            if _ORG_TASK.match(title):
+                out.append("# Note: " + _ORG_TASK.sub("", title))
+            else:
+                out.append("#" * min(len(m.group(1)), 6) + " " + title)
+        else:
+            out.append(line)
+    return out

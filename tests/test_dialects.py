@@ -1,0 +1,123 @@
+"""Other markup read as Markdown (grader.dialects), and the labels the second held-out set taught the
+outline: each rewrite keeps the student's line numbers, and Markdown and LaTeX pass unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.dialects import as_markdown
+from grader.mathtext import candidates
+from grader.outline import build_outline
+
+DUKE = ["1A", "1B", "1C", "2.7", "3A.i", "3A.ii", "3A.iii", "3B", "3C.top", "3C.bottom", "3D", "5A", "5B"]
+HW3 = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "3.4", "3.5", "4.1", "4.2", "4.3"]
+
+
+def placed(name: str, text: str, part_ids: list[str]) -> dict[str, list[str]]:
+    """Each part's lines (stripped), as the outline cuts them."""
+    outline = build_outline([(name, text)], part_ids)
+    return {".".join(node): [line.text.strip() for line in lines] for node, lines in outline.nodes.items()}
+
+
+def test_html_headings_bold_scripts_entities_and_images() -> None:
+    text = ('<h3>Problem 3</h3>\n<b>(iii)</b> 4&gamma;<sup>2</sup> = 1 &rArr; &gamma; = <b>1/2</b>.<br>\n'
+            '<img src="img/sketch.png" width="300">')
+    assert as_markdown("a.md", text).splitlines() == [
+        "### Problem 3", "**(iii)** 4γ^{2} = 1 ⇒ γ = **1/2**.", "![](img/sketch.png)"]
+
+
+def test_restructured_text_titles_take_levels_in_order_of_appearance() -> None:
+    text = "=====\nHW 3\n=====\n\nProblem 3\n---------\n\n3.2 Central differences\n~~~~~~~~~~~~~~~~~~~~~~~\n" \
+           "See :math:`\\epsilon = 10^{-4}`.\n\n.. math::\n\n   L = 9.4348\n\n.. rubric:: References\n"
+    lines = as_markdown("r.txt", text).splitlines()
+    assert len(lines) == len(text.splitlines())  # line numbers are the student's own
+    assert lines[:9] == ["", "# HW 3", "", "", "## Problem 3", "", "", "### 3.2 Central differences", ""]
+    assert lines[9] == "See $\\epsilon = 10^{-4}$."
+    assert lines[13] == "$$ L = 9.4348 $$" and lines[15] == "**References**"
+
+
+def test_restructured_text_parts_are_placed_and_the_tilde_underline_is_no_fence() -> None:
+    text = "Problem 3\n=========\n\n3.2 Differences\n~~~~~~~~~~~~~~~\n\nL(b1 - eps) = 9.4348355\n\n" \
+           "3.3 BPTT\n~~~~~~~~\n\ngradient (-0.0846, 0.5173)\n"
+    parts = placed("s.txt", text, HW3)
+    assert "L(b1 - eps) = 9.4348355" in parts["3.2"] and "gradient (-0.0846, 0.5173)" in parts["3.3"]
+
+
+def test_asciidoc_headings_math_and_source_blocks() -> None:
+    text = "= Title\n\n== Problem 3\n\n=== Part B\n\nstem:[\\gamma = 1/3] here\n\n[source,python]\n----\n" \
+           "print(1)\n----\n"
+    lines = as_markdown("v.txt", text).splitlines()
+    assert len(lines) == len(text.splitlines())
+    assert lines[0] == "# Title" and lines[2] == "## Problem 3" and lines[4] == "### Part B"
+    assert lines[6] == "$\\gamma = 1/3$ here"
+    assert lines[8:12] == ["", "```python", "print(1)", "```"]
+
+
+def test_org_headings_source_blocks_and_notes_to_self() -> None:
+    text = "#+TITLE: HW3\n* Problem 2\n** 2.2 What matters\nThe loop.\n** TODO ask about 2.3 in office hours\n" \
+           "re-run it\n** 2.3 Fooling it\n#+BEGIN_SRC python\nx = 1\n#+END_SRC\n"
+    lines = as_markdown("m.txt", text).splitlines()
+    assert lines[1:3] == ["# Problem 2", "## 2.2 What matters"]
+    assert lines[4] == "# Note: ask about 2.3 in office hours" and lines[7:10] == ["```python", "x = 1", "```"]
+    parts = placed("m.txt", text, HW3)
+    assert parts["2.2"][-1] == "The loop." and "re-run it" not in parts["2.3"]
+
+
+@pytest.mark.parametrize("text", [
+    "# Problem 3\n\nSome text\n~~~\ncode\n~~~\n",  # a Markdown tilde fence straight after a paragraph
+    "## 3.2\n\nx\n```\nprint(x)\n```\n",
+    "Title\n=====\n\nSubtitle\n--------\n",  # Markdown's own setext headings
+])
+def test_markdown_passes_unchanged(text: str) -> None:
+    assert as_markdown("a.md", text) == text.rstrip("\n")
+
+
+def test_latex_is_never_rewritten() -> None:
+    text = "\\section{Problem 3}\n<b>x</b> &gamma;\n== not a heading\n"
+    assert as_markdown("a.tex", text) == text
+
+
+def test_equation_numbers_at_the_right_margin_are_not_factors() -> None:
+    line = as_markdown("n.txt", "        L = l(1) + l(2) + l(3) = 9.434827                       (2)")
+    assert line.endswith("9.434827")
+    assert [c.value for c in candidates([("n.txt", 1, line)])][-1] == pytest.approx(9.434827)
+
+
+def test_bold_fraction_before_a_full_stop_is_one_value() -> None:
+    found = candidates([("a.md", 1, "4γ^{2} = 1 ⇒ γ = **1/2**.")])
+    assert found[-1].value == 0.5 and found[-1].emphasis
+
+
+def test_phantom_signs_that_align_a_column_are_not_read() -> None:
+    found = candidates([("a.tex", 1, "$\\phantom{-}0.5173343$")])
+    assert [c.value for c in found] == [pytest.approx(0.5173343)]
+
+
+def test_running_headers_of_a_pdf_are_dropped_from_answers() -> None:
+    header = "CAP 5619 — Homework 3          A. Student (U123)"
+    text = f"{header}\n1.2 Feature maps\nblurry at layer 3\n\f{header}\n1.3 Shifts\nno change\n\f{header}\n"
+    parts = placed("p.txt", text, HW3)
+    assert "blurry at layer 3" in parts["1.2"] and "no change" in parts["1.3"]
+    assert header not in parts["1.2"] + parts["1.3"]
+
+
+@pytest.mark.parametrize("line, part", [
+    ("1B) grad through n steps shrinks", "1.B"),  # a problem and a part with only a closing parenthesis
+    ("Q5A: 18 hrs", "5.A"),  # a keyword label whose answer starts with a digit
+    ("4. Problem 5", "5"),  # a numbered list of problems: the label follows the list's number
+    ("**Answer 1A**", "1.A"),
+])
+def test_labels_of_terse_answer_sheets(line: str, part: str) -> None:
+    text = f"Q3A.i: right\n{line}\n"
+    outline = build_outline([("k.txt", text)], DUKE)
+    assert [where for _, where in outline.headings][-1] == part
+
+
+def test_latex_item_labels_place_parts_or_stay_inside_the_answer() -> None:
+    text = "\\begin{enumerate}\n\\item[\\textbf{3.}] BPTT\n  \\begin{enumerate}\n  \\item[3.1]\n" \
+           "    \\begin{enumerate}\n    \\item[(i)] Outputs: 0.9492\n    \\end{enumerate}\n  \\end{enumerate}\n" \
+           "\\item[\\textbf{4.}] Why\n  \\begin{enumerate}\n  \\item[(b)] An echo state network\n" \
+           "  \\end{enumerate}\n\\end{enumerate}\n"
+    parts = placed("f.tex", text, HW3)
+    assert "\\item[(i)] Outputs: 0.9492" in parts["3.1"]  # a list inside 3.1's answer, not a part
+    assert "An echo state network" in parts["4.2"] and "4.1" not in parts
