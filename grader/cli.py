@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Grade every hand-in under PATH and write results.json, grades.csv and HTML reports.",
         epilog="PATH holds <assignment-id>/<student>/... folders or <assignment-id>/<student>.ipynb|.py files, "
                "or is one <assignment-id> folder. Results already graded (same files, rubric and grader) are "
-               "reused from OUT/.cache, so an interrupted run picks up where it stopped.",
+               "reused from OUT/.cache, so an interrupted run picks up where it stopped. Expected values are "
+               "cached for every output folder in $GRADER_CACHE (default ~/.cache/grader).",
     )
     run.add_argument("path", type=Path, help="folder of hand-ins")
     run.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports/)")

@@ -23,8 +23,9 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import grader
 from grader.codec import decode_value, encode_args, encode_value
@@ -78,16 +79,31 @@ def _draw(rubric: Rubric) -> dict[str, str]:
     return {part.figure: _figure(part.figure) for part in rubric.parts if part.figure}
 
 
-def _start_child(job: str, rubric: Rubric, path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "grader.expected", job, str(rubric.path), str(path)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _start_child(rubric: Rubric, values: Path | None, figures: Path | None, log: Path) -> subprocess.Popen[bytes]:
+    """`python -m grader.expected` for what is missing: it says "values" on its stdout as soon as those
+    are written, then draws the figures (torch is imported once for both)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as errors:
+        return subprocess.Popen([sys.executable, "-m", "grader.expected", str(rubric.path), str(values or "-"),
+                                 str(figures or "-")], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
 
 
-def _child_result(process: subprocess.Popen[bytes], path: Path) -> Any:
-    _, errors = process.communicate()
-    if process.returncode != 0:
-        raise RuntimeError(f"the reference code failed (python -m grader.expected {' '.join(process.args[3:])}):\n"
-                           f"{errors.decode(errors='replace')[-3000:]}")
+def _failed(process: subprocess.Popen[bytes], log: Path) -> RuntimeError:
+    return RuntimeError(f"the reference code failed (python -m grader.expected {' '.join(process.args[3:])}):\n"
+                        f"{log.read_text(errors='replace')[-3000:]}")
+
+
+def _child_values(process: subprocess.Popen[bytes], path: Path, log: Path) -> dict[str, Any]:
+    if process.stdout.readline().strip() != b"values":
+        process.wait()
+        raise _failed(process, log)
+    return json.loads(path.read_text())
+
+
+def _child_figures(process: subprocess.Popen[bytes], path: Path, log: Path) -> dict[str, str]:
+    process.stdout.read()
+    if process.wait() != 0:
+        raise _failed(process, log)
     return json.loads(path.read_text())
 
 
@@ -95,27 +111,27 @@ def _child_result(process: subprocess.Popen[bytes], path: Path) -> Any:
 _DRAWING: dict[Path, Future[dict[str, str]]] = {}
 
 
-def _figures(rubric: Rubric, path: Path, in_child: bool) -> Future[dict[str, str]]:
-    """The reference figures, from the cache or drawn in the background: only the reports need them,
-    so grading starts without waiting for matplotlib."""
+def _in_background(work: Callable[[], dict[str, str]], path: Path) -> Future[dict[str, str]]:
+    executor = ThreadPoolExecutor(1)
+    _DRAWING[path] = executor.submit(work)
+    executor.shutdown(wait=False)
+    return _DRAWING[path]
+
+
+def _cached_figures(path: Path) -> Future[dict[str, str]] | None:
     if path in _DRAWING:
         return _DRAWING[path]
     if path.exists():
         done: Future[dict[str, str]] = Future()
         done.set_result(json.loads(path.read_text()))
         return done
+    return None
 
-    def draw() -> dict[str, str]:
-        if in_child:
-            return _child_result(_start_child("figures", rubric, path), path)
-        figures = _draw(rubric)
-        write_atomic(path, json.dumps(figures))
-        return figures
 
-    executor = ThreadPoolExecutor(1)
-    _DRAWING[path] = executor.submit(draw)
-    executor.shutdown(wait=False)
-    return _DRAWING[path]
+def _draw_here(rubric: Rubric, path: Path) -> dict[str, str]:
+    figures = _draw(rubric)
+    write_atomic(path, json.dumps(figures))
+    return figures
 
 
 def _compute(rubric: Rubric) -> dict[str, Any]:
@@ -139,8 +155,26 @@ def _compute(rubric: Rubric) -> dict[str, Any]:
     return {"values": values, "cases": cases, "calls": calls}
 
 
+def shared_cache() -> Path:
+    """Where `grader run` keeps expected values and reference figures between runs, whatever the output
+    folder: they depend only on what their key holds (the grader's version, the reference code, the
+    rubric, the numpy and torch versions), so only the first run on a machine computes them.
+    $GRADER_CACHE, else $XDG_CACHE_HOME/grader, else ~/.cache/grader."""
+    if os.environ.get("GRADER_CACHE"):
+        return Path(os.environ["GRADER_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "grader"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
 def _key(rubric: Rubric, reference_digest: str) -> str:
-    digest = hashlib.sha256(f"{grader.__version__}\0{reference_digest}\0".encode())
+    versions = "\0".join(_version(package) for package in ("numpy", "torch"))
+    digest = hashlib.sha256(f"{grader.__version__}\0{reference_digest}\0{versions}\0".encode())
     digest.update(rubric.path.read_bytes())
     return digest.hexdigest()[:32]
 
@@ -148,16 +182,30 @@ def _key(rubric: Rubric, reference_digest: str) -> str:
 def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str, in_child: bool = False) -> Expected:
     """Expected values for a rubric, from the cache when the rubric and the reference code are unchanged
     (then no process need import torch), else computed and cached: here, or with `in_child` in a fresh
-    Python process, which keeps torch and matplotlib out of this one."""
+    Python process, which keeps torch and matplotlib out of this one. The reference figures are drawn
+    in the background (here in a thread, or by that process once the values are written): only the
+    reports need them, so grading starts without waiting for matplotlib."""
     path = cache_dir / f"expected-{rubric.assignment}-{_key(rubric, reference_digest)}.json"
     stem = path.stem.removeprefix("expected-")
+    figures_path = cache_dir / f"figures-{stem}.json"
+    figures = _cached_figures(figures_path) if any(part.figure for part in rubric.parts) else None
+    draw = figures is None and any(part.figure for part in rubric.parts)
+    log = cache_dir / f"reference-{stem}.log"
     if path.exists():
         data = json.loads(path.read_text())
     elif in_child:
-        data = _child_result(_start_child("values", rubric, path), path)
+        process = _start_child(rubric, path, figures_path if draw else None, log)
+        data = _child_values(process, path, log)
+        if draw:
+            figures, draw = _in_background(lambda: _child_figures(process, figures_path, log), figures_path), False
+        else:
+            process.wait()
     else:
         data = _compute(rubric)
         write_atomic(path, json.dumps(data))
+    if draw:
+        figures = _in_background(lambda: _child_figures(_start_child(rubric, None, figures_path, log), figures_path, log)
+                                 if in_child else _draw_here(rubric, figures_path), figures_path)
     calls_file = None
     if data["calls"]:
         calls_path = cache_dir / f"calls-{stem}.json"
@@ -166,20 +214,20 @@ def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str, in_
         calls_file = str(calls_path)
     values = {name: decode_value(v) for name, v in data["values"].items()}
     cases = {name: [Case(c["shown"], decode_value(c["expected"])) for c in items] for name, items in data["cases"].items()}
-    # drawn only now, so that drawing never slows the values down
-    figures = _figures(rubric, cache_dir / f"figures-{stem}.json", in_child) \
-        if any(part.figure for part in rubric.parts) else None
     return Expected(values, cases, calls_file, figures)
 
 
 def main(argv: list[str]) -> None:
-    """`python -m grader.expected values|figures RUBRIC OUT`: compute a rubric's expected values or draw
-    its reference figures, and write them atomically to OUT as JSON."""
-    job, rubric_path, out = argv
-    if job == "figures":
-        os.nice(10)  # only the reports need them: the values and the workers come first
+    """`python -m grader.expected RUBRIC VALUES FIGURES`: compute a rubric's expected values into VALUES
+    and say so on stdout, then draw its reference figures into FIGURES (JSON, written atomically;
+    "-" for either skips it)."""
+    rubric_path, values, figures = argv
     rubric = load_rubric(rubric_path)
-    write_atomic(Path(out), json.dumps(_compute(rubric) if job == "values" else _draw(rubric)))
+    if values != "-":
+        write_atomic(Path(values), json.dumps(_compute(rubric)))
+    print("values", flush=True)
+    if figures != "-":
+        write_atomic(Path(figures), json.dumps(_draw(rubric)))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import TextIO
 import grader
 from grader import gradebook, report, sandbox
 from grader.discover import Submission, discover
-from grader.expected import Expected, compute_expected
+from grader.expected import Expected, compute_expected, shared_cache
 from grader.pool import Pool, slots
 from grader.results import SubmissionResult, write_atomic, write_results
 from grader.rubric import Rubric
@@ -148,7 +148,7 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
             needed = {submissions[i].assignment for i in todo}
             with ThreadPoolExecutor(len(needed)) as children:  # each assignment's reference in a process of its own
                 expected = dict(zip(sorted(needed), children.map(
-                    lambda a: compute_expected(rubrics[a], cache_dir / "expected", reference, in_child=True),
+                    lambda a: compute_expected(rubrics[a], shared_cache(), reference, in_child=True),
                     sorted(needed))))
             pool.start_torch()
 
@@ -179,7 +179,7 @@ def write_reference_figures(out: Path, results: list[SubmissionResult], rubrics:
         rubric = rubrics[assignment]
         if not any(part.figure for part in rubric.parts):
             continue
-        figures = compute_expected(rubric, out / ".cache" / "expected", reference, in_child=True).figures
+        figures = compute_expected(rubric, shared_cache(), reference, in_child=True).figures
         for part in rubric.parts:
             if part.figure in figures:
                 path = out / assignment / figure_file(part)

@@ -171,6 +171,24 @@ def test_a_second_run_reuses_every_result(run) -> None:
     assert again.stderr.count("(cached)") == len(EXPECTED)
 
 
+def test_expected_values_are_computed_once_for_every_output_folder(tmp_path: Path, monkeypatch) -> None:
+    """The shared cache: a run into a new output folder reuses the expected values and figures the first
+    run computed (the files are not written again), and gives the same results and reference figures."""
+    monkeypatch.setenv("GRADER_CACHE", str(tmp_path / "cache"))
+    first = grader("run", "submissions/cap5619-hw3", "--out", str(tmp_path / "a"), "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    cached = sorted((tmp_path / "cache").glob("*-cap5619-hw3-*.json"))
+    assert {p.name.split("-")[0] for p in cached} == {"expected", "figures", "calls"}
+    written = {p: p.stat().st_mtime_ns for p in cached}
+    second = grader("run", "submissions/cap5619-hw3", "--out", str(tmp_path / "b"), "--jobs", "2")
+    assert second.returncode == 0, second.stderr
+    assert {p: p.stat().st_mtime_ns for p in cached} == written
+    assert sorted((tmp_path / "cache").glob("*-cap5619-hw3-*.json")) == cached
+    assert json.loads((tmp_path / "a" / "results.json").read_text()) == json.loads((tmp_path / "b" / "results.json").read_text())
+    figures = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.png"))
+    assert figures and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in figures)
+
+
 def test_a_bad_rubric_stops_the_run_with_the_file_and_key(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "rubrics", tmp_path / "rubrics")
     path = tmp_path / "rubrics" / "duke-hw5-6.toml"

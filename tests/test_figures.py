@@ -135,7 +135,9 @@ def test_reference_in_a_child_process_gives_what_this_process_computes(tmp_path:
     assert there.values == here.values and there.values["rl:spec_gamma_A"] is not None
     assert there.figures == here.figures and set(there.figures) == {"figures:filters_png"}
     assert base64.b64decode(there.figures["figures:filters_png"]).startswith(PNG_MAGIC)
-    assert {p.name.split("-")[0] for p in (tmp_path / "child").iterdir()} == {"expected", "figures"}
+    # one process computed both (it said "values" first, then drew), and wrote nothing to its log
+    assert {p.name.split("-")[0] for p in (tmp_path / "child").iterdir()} == {"expected", "figures", "reference"}
+    assert next((tmp_path / "child").glob("reference-*.log")).read_text() == ""
 
 
 def test_a_reference_that_fails_in_the_child_process_says_so(tmp_path: Path) -> None:
