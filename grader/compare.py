@@ -288,21 +288,8 @@ def _normalise(text: str) -> str:
 
 def _maker(got: object, expected: object, hide_expected: bool) -> Callable[..., Verdict]:
     """A Verdict constructor with both renderings filled in (expected blank when hidden)."""
-    return partial(Verdict, shown_got=render(got), shown_expected="" if hide_expected else _render_expected(expected))
+    return partial(Verdict, shown_got=render(got), shown_expected="" if hide_expected else render(expected))
 
-
-# the same expected values are shown for every student: each is rendered once, and kept alive with
-# its rendering so that its id cannot be reused by another value while remembered
-_RENDERED: dict[int, tuple[object, str]] = {}
-
-
-def _render_expected(value: object) -> str:
-    remembered = _RENDERED.get(id(value))
-    if remembered is None or remembered[0] is not value:
-        if len(_RENDERED) > 4096:
-            _RENDERED.clear()
-        remembered = _RENDERED[id(value)] = (value, render(value))
-    return remembered[1]
 
 
 def _kind_of(value: object) -> str:
@@ -355,13 +342,29 @@ def _render(value: object, depth: int) -> str:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             return f"<array of dtype {value.dtype}, shape {value.shape}>"
-        return np.array2string(value, precision=6, threshold=20)
+        return _array_text(value)
     if type(value) is list or type(value) is tuple:
         if depth >= 3:
             return "[…]"
         items = [_render(item, depth + 1) for item in value[:10]] + (["…"] if len(value) > 10 else [])
         return "[" + ", ".join(items) + "]"
     return f"<{type(value).__name__}>"
+
+
+# numpy's printing is slow (tens of microseconds), and most students write the same arrays as the
+# expected ones: small arrays are printed once per content
+_PRINTED: dict[tuple[str, tuple[int, ...], bytes], str] = {}
+
+
+def _array_text(value: np.ndarray) -> str:
+    if value.size > 64:
+        return np.array2string(value, precision=6, threshold=20)
+    key = (value.dtype.str, value.shape, value.tobytes())
+    if key not in _PRINTED:
+        if len(_PRINTED) > 4096:
+            _PRINTED.clear()
+        _PRINTED[key] = np.array2string(value, precision=6, threshold=20)
+    return _PRINTED[key]
 
 
 def _cap(text: str, limit: int) -> str:

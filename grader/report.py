@@ -41,6 +41,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the templates do not change during a run: no stat of each file for every page
 )
 _ENV.filters["plain"] = lambda text: _ANSI.sub("", text or "")
 _ENV.filters["points"] = lambda value: f"{value:g}"
