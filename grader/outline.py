@@ -249,7 +249,10 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
     if following and _SETEXT.match(following) and line.strip() and not previous.strip():
         return _titled(line, 1 if "=" in following else 2, tree)
     if m := _BOLD.match(line):
-        parsed = _label_tokens(m.group(1), tree)
+        label = m.group(1).strip().rstrip(":.").strip()
+        parsed = _label_tokens(label, tree)
+        if parsed is None and (titled := _split_heading(label, tree)) and (titled[1] or len(titled[0]) > 1):
+            parsed = titled  # "**1A (stability of the update).**": a sure label, then the part's title
         if parsed:
             tokens, absolute = parsed
             return _Heading(tokens, STRONG if absolute or len(tokens) > 1 else BOLD, absolute, _POINTS.sub("", m.group(2)))

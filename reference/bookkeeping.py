@@ -13,10 +13,12 @@ _HOURS = re.compile(_NUMBER + r"(?:\s*(?:-|–|—|to)\s*" + _NUMBER + r")?", re
 # The pledge's words with any run of spaces or punctuation between them.
 _PLEDGE = re.compile(r"[\W_]+".join(map(re.escape, PLEDGE.split())), re.IGNORECASE)
 _LETTER = r"[^\W\d_]"
-# Initials right after the pledge: optional "initials:"/"signed:" label, then 2–4
-# letters, each optionally followed by a dot and a space, ending the line.
+# Initials right after the pledge: optional LaTeX spacing (a write-up's "\hfill J.W."), an optional
+# "initials:"/"signed:"/"signature:" label, then 2–4 letters, each optionally followed by a dot and a
+# space, ending the line.
 _INITIALS = re.compile(
-    rf"[\W_]*(?:(?:initials|signed)\b[\W_]*)?((?:{_LETTER}\.?[ \t]?){{2,4}})[ \t.)]*(?:$|\n)",
+    rf"[\W_]*(?:\\(?:hfill|hspace\*?\{{[^}}]*\}}|quad|qquad)[\W_]*)*(?:(?:initials|signed|signature)\b[\W_]*)?"
+    rf"((?:{_LETTER}\.?[ \t]?){{2,4}})[ \t.)]*(?:$|\n)",
     re.IGNORECASE,
 )
 

@@ -42,6 +42,17 @@ EXPECTED = {
     ("cap5619-hw3", "frank_flat"): {
         "1.1": ("missing", 0), "1.2": ("missing", 0), "1.3": ("missing", 0), "2.1": ("missing", 0),
         "3.1": ("correct", 8), "3.2": ("correct", 8), "3.3": ("correct", 10), "3.4": ("correct", 5), "3.5": ("incorrect", 0)},
+    # write-ups (tests/writeups/ has more): the values and choices are read from the text; a function
+    # check cannot be run on text, and the figures and prose go to the TA
+    ("cap5619-hw3", "grace_report"): {
+        "1.1": ("manual", 0), "1.2": ("manual", 0), "1.3": ("manual", 0), "2.1": ("manual", 0),
+        "3.1": ("correct", 8), "3.2": ("correct", 8), "3.3": ("correct", 10), "3.4": ("correct", 5), "3.5": ("correct", 4)},
+    ("duke-hw5-6", "henry_report"): {  # LaTeX; 3B: γ = 0, the trivial root, with both policies right
+        "3A.i": ("correct", 3), "3A.ii": ("correct", 3), "3A.iii": ("correct", 5), "3B": ("partial", 3),
+        "3C.top": ("correct", 4), "3C.bottom": ("correct", 4), "5A": ("correct", 2.5), "5B": ("correct", 2.5)},
+    ("duke-hw5-6", "iris_notes"): {  # reads γ as "how much is discounted": every policy flipped; no hours given
+        "3A.i": ("incorrect", 0), "3A.ii": ("incorrect", 0), "3A.iii": ("correct", 5), "3B": ("partial", 3),
+        "3C.top": ("correct", 4), "3C.bottom": ("correct", 4), "5A": ("incorrect", 0), "5B": ("correct", 2.5)},
     ("duke-hw5-6", "alice_correct"): {
         "3A.i": ("correct", 3), "3A.ii": ("correct", 3), "3A.iii": ("correct", 5), "3B": ("correct", 6),
         "3C.top": ("correct", 4), "3C.bottom": ("correct", 4), "5A": ("correct", 2.5), "5B": ("correct", 2.5)},

@@ -53,6 +53,11 @@ def test_parse_hours(text, expected) -> None:
         (f"{PLEDGE} (É.L.)", True, "É.L."),
         (f"{PLEDGE}\n-- jd.\nThanks for reading", True, "jd"),
         (f"Pledge: {PLEDGE}. ABCD", True, "ABCD"),
+        (f"{PLEDGE}.\n\nSignature: S. B.", True, "S. B."),  # signed on a line of its own
+        (f"{PLEDGE}. \\hfill J.W.", True, "J.W."),  # LaTeX: initials pushed to the right margin
+        (f"{PLEDGE}. \\hspace*{{2cm}} JW", True, "JW"),
+        (f"{PLEDGE}. \\hfill", False, "initials"),
+        (f"{PLEDGE}.\n\nSignature: Sarah Brennan", False, "initials"),
         (PLEDGE, False, "initials"),
         (f"{PLEDGE}.", False, "initials"),
         (f"{PLEDGE}. J", False, "initials"),
