@@ -500,7 +500,9 @@ def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, s
         target = _list_item(found.tokens[0], target, state)
     elif found is not None:
         state.listed = 0
-    if found is not None and not (found.tokens and target is None and found.strength == WEAK):
+    # a label that names no part ("**W**, the recurrent matrix", "(2) ...") is text, unless it is a sure
+    # heading ("## Problem 9"), which ends the part before it
+    if found is not None and not (found.tokens and target is None and found.strength != STRONG):
         placed = state.enter(found, target)
         heading = Line(name, number, raw, True)
         if found.tokens or not placed:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +251,7 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
     plain = re.sub(r"\\gamma\b", "γ", plain)
     plain = re.sub(r"\\[A-Za-z]+|[{}$]", " ", plain)
+    plain = _gamma_first(plain)
     phrasings = sorted(((p, choice) for choice, ps in check.accepted.items() for p in (choice, *ps)), key=lambda pc: -len(pc[0]))
     rivals = [o for o in others if o.kind == "choice" and o.hints]
     taken = [False] * len(plain)
@@ -279,6 +281,26 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
         return TextAnswer(" or ".join(sorted(rivals)), how="the text names more than one choice with equal weight; "
                           "state one conclusion", considered=considered)
     return TextAnswer(best[1], text=best[2], how="the choice your text concludes", considered=considered)
+
+
+_BOUND = r"\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
+
+
+def _gamma_first(text: str) -> str:
+    """Conditions with γ first, as the hints say them: "0 < γ < 1/3" is "γ < 1/3" (γ is at least 0 anyway),
+    "1/3 < γ < 1" is "γ > 1/3", "1/3 < γ" is "γ > 1/3"."""
+    def value(bound: str) -> float | None:
+        try:
+            return float(Fraction(bound.replace(" ", "")))
+        except (ValueError, ZeroDivisionError):  # "1.5/2" is no Fraction; a bound that is not 0 or 1 is kept
+            return None
+
+    def between(m: re.Match[str]) -> str:
+        low, high = m.group(1), m.group(2)
+        return f"γ < {high}" if value(low) == 0 else f"γ > {low}" if value(high) == 1 else m.group(0)
+    text = re.sub(rf"({_BOUND})\s*<=?\s*γ\s*<=?\s*({_BOUND})", between, text)
+    text = re.sub(rf"({_BOUND})\s*<\s*γ(?!\s*[<>])", r"γ > \1", text)
+    return re.sub(rf"({_BOUND})\s*>\s*γ(?!\s*[<>])", r"γ < \1", text)
 
 
 def _owner(text: str, start: int, end: int, checks: list[Check]) -> Check | None:
@@ -332,6 +354,8 @@ def _content(lines: list[Line]) -> list[Line]:
             continue
         else:
             row = cells[0]
+            if re.fullmatch(r"[-+.\d/]+", row) and re.fullmatch(r"\$?\\?[^\W\d_]{1,6}\$?", header[0]):
+                row = f"{header[0]} = {row}"  # | γ | best move | over | 1 | right |: "γ = 1 best move = right"
             restated = [f"{row} {header[i] if i < len(header) else ''} = {cell}" for i, cell in enumerate(cells)
                         if i and cell.strip()]
             out.append(Line(line.source, line.number, "; ".join(restated) or line.text))

@@ -121,3 +121,14 @@ def test_latex_item_labels_place_parts_or_stay_inside_the_answer() -> None:
     parts = placed("f.tex", text, HW3)
     assert "\\item[(i)] Outputs: 0.9492" in parts["3.1"]  # a list inside 3.1's answer, not a part
     assert "An echo state network" in parts["4.2"] and "4.1" not in parts
+
+
+def test_a_bold_word_that_names_no_part_is_text_of_the_part() -> None:
+    parts = placed("k.md", "### 4.1\n**W**, the hidden-to-hidden matrix.\n### 4.2\nESN\n", HW3)
+    assert parts["4.1"][-1] == "**W**, the hidden-to-hidden matrix."
+
+
+def test_bold_labels_with_a_title_and_a_colon() -> None:
+    text = "## Problem 1\n- **1A (stability of the update).** spectral radius\n## Problem 3\n- **3C top:** 0.5503\n"
+    parts = placed("l.md", text, DUKE)
+    assert parts["1.A"][-1] == "spectral radius" and parts["3.C.top"][-1] == "0.5503"

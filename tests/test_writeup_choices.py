@@ -1,0 +1,61 @@
+"""Choices read from a write-up's conditions: a table of conditions and moves, and double inequalities
+with γ in the middle, each answer the policy check its condition names (Duke 3B: left below 1/3,
+right above)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.discover import Submission
+from grader.expected import compute_expected
+from grader.rubric import load_rubrics
+from grader.runner import RunOutcome
+from grader.score import score_submission
+from grader.writeup import read_answers
+
+RUBRIC = load_rubrics(Path(__file__).parent.parent / "rubrics")["duke-hw5-6"]
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory):
+    return compute_expected(RUBRIC, tmp_path_factory.mktemp("expected"), "choices")
+
+
+def policies(tmp_path: Path, expected, text: str) -> dict[str, tuple[str, str]]:
+    path = tmp_path / "s.md"
+    path.write_text(text, encoding="utf-8")
+    outcome = RunOutcome(finished=True, ran_code=False)
+    read_answers(Submission("duke-hw5-6", "s", path, (), (), (path,)), RUBRIC, expected.values, outcome)
+    checks = {c.name: c for p in score_submission(RUBRIC, expected, outcome) for c in p.checks}
+    return {name: (checks[name].status, checks[name].got) for name in ("policy_B_below", "policy_B_above")}
+
+
+@pytest.mark.parametrize("rows, below, above", [
+    (["| $0 < \\gamma < 1/3$ | left |", "| $1/3 < \\gamma < 1$ | right |"], "left", "right"),
+    (["| $1/3 < \\gamma < 1$ | right |", "| $0 < \\gamma < 1/3$ | left |"], "left", "right"),  # either order
+    (["| 0 < γ < 1/3 | right |", "| 1/3 < γ < 1 | left |"], "right", "left"),  # swapped: read as written
+])
+def test_a_table_of_conditions_answers_each_policy(tmp_path: Path, expected, rows, below, above) -> None:
+    text = "## Problem 3\n\n### 3B\n\nγ = 3γ² gives γ = 1/3.\n\n| γ | best move |\n|---|---|\n" + "\n".join(rows) + "\n"
+    got = policies(tmp_path, expected, text)
+    assert got["policy_B_below"][1].strip("'") == below and got["policy_B_above"][1].strip("'") == above, got
+
+
+def test_a_condition_written_with_gamma_on_the_right(tmp_path: Path, expected) -> None:
+    text = "## Problem 3\n\n### 3B\n\nγ = 1/3. When 1/3 > γ go **left**; when 1/3 < γ go **right**.\n"
+    got = policies(tmp_path, expected, text)
+    assert got == {"policy_B_below": ("correct", got["policy_B_below"][1]),
+                   "policy_B_above": ("correct", got["policy_B_above"][1])}, got
+
+
+def test_a_table_keyed_by_gamma_answers_the_policies_of_3a(tmp_path: Path, expected) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("## Problem 3\n\n### 3A\n\nStay earns 1, right earns 4γ².\n\n| γ | best move |\n|:-:|:-:|\n"
+                    "| 1 | right |\n| 0 | stay |\n", encoding="utf-8")
+    outcome = RunOutcome(finished=True, ran_code=False)
+    read_answers(Submission("duke-hw5-6", "a", path, (), (), (path,)), RUBRIC, expected.values, outcome)
+    checks = {c.name: c for p in score_submission(RUBRIC, expected, outcome) for c in p.checks}
+    assert checks["policy_A_gamma1"].status == "correct", checks["policy_A_gamma1"].message
+    assert checks["policy_A_gamma0"].status == "correct", checks["policy_A_gamma0"].message
