@@ -187,25 +187,27 @@ def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str, in_
     reports need them, so grading starts without waiting for matplotlib."""
     path = cache_dir / f"expected-{rubric.assignment}-{_key(rubric, reference_digest)}.json"
     stem = path.stem.removeprefix("expected-")
-    figures_path = cache_dir / f"figures-{stem}.json"
+    figures_path, log = cache_dir / f"figures-{stem}.json", cache_dir / f"reference-{stem}.log"
     figures = _cached_figures(figures_path) if any(part.figure for part in rubric.parts) else None
     draw = figures is None and any(part.figure for part in rubric.parts)
-    log = cache_dir / f"reference-{stem}.log"
+    process = None
     if path.exists():
         data = json.loads(path.read_text())
+        if in_child and draw:
+            process = _start_child(rubric, None, figures_path, log)
     elif in_child:
         process = _start_child(rubric, path, figures_path if draw else None, log)
         data = _child_values(process, path, log)
-        if draw:
-            figures, draw = _in_background(lambda: _child_figures(process, figures_path, log), figures_path), False
-        else:
-            process.wait()
     else:
         data = _compute(rubric)
         write_atomic(path, json.dumps(data))
-    if draw:
-        figures = _in_background(lambda: _child_figures(_start_child(rubric, None, figures_path, log), figures_path, log)
-                                 if in_child else _draw_here(rubric, figures_path), figures_path)
+    if draw and process is not None:
+        child = process
+        figures = _in_background(lambda: _child_figures(child, figures_path, log), figures_path)
+    elif draw:
+        figures = _in_background(lambda: _draw_here(rubric, figures_path), figures_path)
+    elif process is not None:
+        process.wait()
     calls_file = None
     if data["calls"]:
         calls_path = cache_dir / f"calls-{stem}.json"

@@ -140,6 +140,17 @@ def test_reference_in_a_child_process_gives_what_this_process_computes(tmp_path:
     assert next((tmp_path / "child").glob("reference-*.log")).read_text() == ""
 
 
+def test_figures_missing_beside_cached_values_are_drawn_by_a_child_process(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, RUBRIC))
+    first = compute_expected(rubric, tmp_path / "a", "digest", in_child=True)
+    (tmp_path / "b").mkdir()
+    for cached in (tmp_path / "a").glob("expected-*.json"):  # the values only, as if the figures were lost
+        (tmp_path / "b" / cached.name).write_bytes(cached.read_bytes())
+    again = compute_expected(rubric, tmp_path / "b", "digest", in_child=True)
+    assert again.values == first.values and again.figures == first.figures
+    assert list((tmp_path / "b").glob("figures-*.json"))
+
+
 def test_a_reference_that_fails_in_the_child_process_says_so(tmp_path: Path) -> None:
     rubric = load_rubric(write(tmp_path, RUBRIC))
     rubric.path.write_text("not a rubric = [")  # the child reads the rubric again, and fails on it
