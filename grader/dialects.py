@@ -1,7 +1,7 @@
 """Other markup rewritten, line for line, into the Markdown the outline reads.
 
-Students also write in HTML (a README rendered on GitHub), reStructuredText, AsciiDoc and Org
-mode. Each is recognised by markers of its own and rewritten into Markdown headings, fences,
+Students also write in HTML (a README rendered on GitHub), reStructuredText, MyST, AsciiDoc, Org
+mode, Typst and Obsidian's callouts, and LaTeX students define macros of their own (`\\newcommand{\\hwpart}[1]{\\subsection*{Part #1}}`). Each is recognised by markers of its own and rewritten into Markdown headings, fences,
 bold labels and `$...$` math; every line keeps its number, so the report still points at the
 student's own line. Markdown itself and LaTeX pass through unchanged, and a file that mixes
 nothing of these is returned as it was.
@@ -51,6 +51,12 @@ def as_markdown(name: str, text: str) -> str:
         lines = _asciidoc(lines)
     elif _RST_MARKERS.search(text) or _has_overlined_title(lines) or _has_rst_underline(lines):
         lines = _rst(lines)
+    if _CALLOUT.search(text):
+        lines = _obsidian(lines)
+    if "```{math}" in text:
+        lines = _myst_math(lines)
+    if _TYPST_MARKERS.search(text):
+        lines = [_typst(line) for line in lines]
     if _HTML_TAG.search(text) or _HTML_ENTITY.search(text):
         lines = [_html(line) for line in lines]
     return "\n".join(_EQUATION_NUMBER.sub("", line) for line in lines)
@@ -166,3 +172,114 @@ def _org(lines: list[str]) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+# --- Obsidian: "> [!note] 3B" callouts (a part), "> [!answer]", "> [!example]- scratch" (a note to self),
+# ==highlights==
+_CALLOUT = re.compile(r"^\s*(?:>\s*)+\[!(\w+)\][-+]?[ \t]*(.*)$", re.MULTILINE)
+_NOTE_CALLOUTS = {"example", "todo", "info", "tip", "hint", "warning", "caution", "bug", "faq", "help", "quote", "cite"}
+
+
+def _obsidian(lines: list[str]) -> list[str]:
+    """Callouts without their '>' marks: a titled one is a bold label ("**3B**"); a scratch or info
+    callout a note to self, a top-level heading with no label (its text is kept, unplaced);
+    ==highlighted== text is emphasised."""
+    out = []
+    for line in lines:
+        if m := _CALLOUT.match(line):
+            kind, title = m.group(1).lower(), m.group(2).strip()
+            out.append(f"# Note: {title}" if kind in _NOTE_CALLOUTS else f"**{title}**" if title else "")
+        else:
+            line = re.sub(r"^\s*(?:>[ \t]?)+", "", line)
+            out.append(re.sub(r"==(\S(?:(?!==).)*?\S|\S)==", r"**\1**", line))
+    return out
+
+
+def _myst_math(lines: list[str]) -> list[str]:
+    """MyST's ```{math} fences as $$ display math (their :label: options dropped), not as code."""
+    out, math = [], False
+    for line in lines:
+        if not math and line.strip() == "```{math}":
+            out.append("$$")
+            math = True
+        elif math and line.strip().startswith("```"):
+            out.append("$$")
+            math = False
+        else:
+            out.append("" if math and re.match(r"\s*:\w+:", line) else line)
+    return out
+
+
+# --- Typst: "= Problem 3" headings (read as AsciiDoc's), $gamma = frac(1, 3)$ math, *strong* text
+_TYPST_MARKERS = re.compile(r"^#(?:set|let|import|show|figure|align|table)\b|\$[^$\n]*\bfrac\(", re.MULTILINE)
+_TYPST_WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "eta", "lambda", "sigma", "rho", "theta", "partial",
+                "approx", "times", "infinity", "sum", "prod", "sqrt", "tanh", "exp", "log", "max", "min", "nabla")
+
+
+def _typst_math(math: str) -> str:
+    math = math.replace("\\/", "/").replace("==>", " \\Rightarrow ").replace("=>", " \\Rightarrow ")
+    math = re.sub(r"\bdot\b", r"\\cdot", math)
+    math = re.sub(r"(?<![\\\w])(" + "|".join(_TYPST_WORDS) + r")(?![\w])", r"\\\1", math)
+    for _ in range(3):  # nested frac(frac(1, 2), 3)
+        math = re.sub(r"\bfrac\(([^(),]*(?:\([^()]*\)[^(),]*)*),\s*([^()]*(?:\([^()]*\)[^()]*)*)\)",
+                      r"\\frac{\1}{\2}", math)
+    math = re.sub(r"([\^_])\(([^()]*)\)", r"\1{\2}", math)
+    math = re.sub(r"\^(\d{2,})", r"^{\1}", math)  # gamma^99 is γ to the 99th
+    return re.sub(r'"([^"]*)"', r"\\text{\1}", math)
+
+
+def _typst(line: str) -> str:
+    """Typst math as LaTeX math ($gamma = frac(1, 3)$ is $\\gamma = \\frac{1}{3}$), *strong* as **strong**."""
+    line = re.sub(r"\$([^$]+)\$", lambda m: "$" + _typst_math(m.group(1)) + "$", line)
+    return re.sub(r"(?<![*\w])\*(\S(?:[^*\n]*?\S)?)\*(?![*\w])", r"**\1**", line)
+
+
+# --- LaTeX: the student's own \newcommand macros, and siunitx's \num{...}, expanded in the body
+_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\\([A-Za-z]+)\}?\s*(?:\[(\d)\])?\s*(?:\[([^\]]*)\])?\s*\{")
+_BUILT_IN = {"num": (1, None, "#1"), "SI": (2, None, "#1")}  # siunitx: the number, without its unit
+MAX_EXPANSIONS = 500  # a macro that expands into itself stops here, as does a body grown too long
+MAX_GROWTH = 200_000
+
+
+def _group(text: str, start: int) -> int | None:
+    """The index just after the brace group that opens at text[start] ('{'), or None."""
+    depth = 0
+    for index in range(start, len(text)):
+        depth += (text[index] == "{") - (text[index] == "}")
+        if depth == 0:
+            return index + 1
+    return None
+
+
+def expand_macros(preamble: str, body: str) -> str:
+    """`body` with the macros that `preamble` (the whole file) defines by \\newcommand, and \\num{}, replaced
+    by their definitions, arguments filled in; line breaks inside a use are kept, so lines stay right."""
+    macros = dict(_BUILT_IN)
+    for m in _NEWCOMMAND.finditer(preamble):
+        end = _group(preamble, m.end() - 1)
+        if end is not None:
+            macros[m.group(1)] = (int(m.group(2) or 0), m.group(3), preamble[m.end():end - 1])
+    pattern = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len, reverse=True)) + r")(?![A-Za-z])")
+    position, expansions, limit = 0, 0, len(body) + MAX_GROWTH
+    while expansions < MAX_EXPANSIONS and len(body) < limit and (m := pattern.search(body, position)):
+        count, default, definition = macros[m.group(1)]
+        args, end = [], m.end()
+        if default is not None:  # an optional first argument: [x], else the default
+            optional = re.match(r"\s*\[([^\]]*)\]", body[end:])
+            args.append(optional.group(1) if optional else default)
+            end += optional.end() if optional else 0
+        while len(args) < count:
+            opening = re.match(r"\s*\{", body[end:])
+            close = _group(body, end + opening.end() - 1) if opening else None
+            if close is None:
+                break
+            args.append(body[end + opening.end():close - 1])
+            end = close
+        if len(args) < count:
+            position = m.end()  # a use without its arguments: left as written
+            continue
+        expanded = re.sub(r"#(\d)", lambda a: args[int(a.group(1)) - 1] if int(a.group(1)) <= len(args) else "", definition)
+        expanded += "\n" * (body.count("\n", m.start(), end) - expanded.count("\n"))
+        body = body[:m.start()] + expanded + body[end:]
+        position, expansions = m.start(), expansions + 1
+    return body

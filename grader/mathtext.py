@@ -260,7 +260,8 @@ def _side(nodes: list) -> tuple[Value | None, str, bool]:
     emphasis = any(isinstance(n, latexwalker.LatexMacroNode) and n.macroname == "graderboxed" for n in meaningful)
     envs = [n for n in meaningful if isinstance(n, latexwalker.LatexEnvironmentNode)]
     if len(envs) == 1 and envs[0].environmentname in _MATRIX_ENVS:
-        others = [n for n in meaningful if n is not envs[0]]
+        others = [n for n in meaningful if n is not envs[0]
+                  and not (isinstance(n, latexwalker.LatexMacroNode) and n.macroname == "graderboxed")]
         if all(isinstance(n, latexwalker.LatexCharsNode) and n.chars.strip() in "()[]" for n in others):
             return _matrix(envs[0]), text, emphasis
     try:

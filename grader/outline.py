@@ -208,7 +208,9 @@ class _State:
             found = self._place(tokens, strength, exact)
             if found is not None:
                 return found
-        return None
+        # "**2.7**" under "## Problem 2.7": the label names the part the text is already in
+        here = self.tree.resolve((), tokens, exact=True) or self.tree.resolve((), tokens)
+        return here if here is not None and here == self.path else None
 
     def _place(self, tokens: tuple[str, ...], strength: int, exact: bool) -> Path_ | None:
         tree, path = self.tree, self.path
@@ -235,10 +237,13 @@ class _Heading:
     level: int = 0  # a Markdown or LaTeX heading's level; 0 for labels in the text
 
 
+# emoji, arrows and bullets before a label, after any list marker or Markdown heading marks
+_LEADING_SYMBOLS = re.compile(r"^(\s*(?:[-*+]\s+|#{1,6}\s+)?)[^\w\s(\[*_\\$#\-−+.]+\s*")
 _POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]", re.IGNORECASE)
 
 
 def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
+    line = _LEADING_SYMBOLS.sub(r"\1", line)  # "## 🧮 Problem 1", "- ▸ 3A" (Notion), "• (b)"
     # "2. (C)" or "4. Problem 5" (a numbered list of problems): the label is what follows the list's number
     line = re.sub(r"^(\s*)\d+[.)]\s+(?=[(\[]|\*\*|__|\\textbf|(?:problem|question|exercise)\b)", r"\1", line,
                   flags=re.IGNORECASE)
@@ -303,7 +308,7 @@ def _titled(title: str, level: int, tree: Tree, after: str = "") -> _Heading:
 
 def _split_heading(title: str, tree: Tree) -> tuple[tuple[str, ...], bool] | None:
     """The label at the start of a heading's title ('Problem 3: The decay term' -> ('3',))."""
-    title = re.sub(r"^[\s*_]+|[\s*_]+$", "", title)
+    title = re.sub(r"^[\s*_]+|[\s*_]+$", "", _LEADING_SYMBOLS.sub("", title))
     m = _PLAIN.match(title)
     if m and (parsed := _label_tokens(m.group("label"), tree)):
         return parsed  # "## 3 Problem 3": the repeated label is part of the title

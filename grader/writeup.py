@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.dialects import expand_macros
 from grader.discover import MAX_FILE_BYTES, Submission
 from grader.mathtext import Candidate, NotANumber, Value, candidates, finite, parse_value
 from grader.outline import Line, Outline, build_outline
@@ -75,12 +76,14 @@ def read_sources(submission: Submission) -> tuple[list[tuple[str, str]], list[st
 
 
 def _tex_body(text: str) -> str:
-    """A LaTeX file without comments and preamble; lines are kept so line numbers stay right."""
+    """A LaTeX file without comments and preamble, the student's own macros expanded; lines are kept
+    so line numbers stay right."""
     text = _TEX_COMMENT.sub("", text)
+    preamble = text
     begin = text.find("\\begin{document}")
     if begin >= 0:
         text = "\n" * text.count("\n", 0, begin) + text[begin + len("\\begin{document}"):]
-    return text.split("\\end{document}")[0]
+    return expand_macros(preamble, text.split("\\end{document}")[0])
 
 
 def _markdown_cells(text: str, name: str) -> list[tuple[str, str]]:
@@ -327,8 +330,10 @@ def _hint_pattern(hint: str) -> str:
     return rf"(?<!\w){pattern}(?![\w.])" if hint[:1].isalnum() and hint[-1:].isalnum() else pattern
 
 
-# hard-wrapped lines go on with their sentence; a blank line, a list item, a LaTeX row or ';' end it
-_SENTENCE_END = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+•]|\(?(?:\d+|[A-Za-z]|[ivx]+)[.)])\s)|\\\\|;|\.(?=\s|$)")
+# hard-wrapped lines go on with their sentence; a blank line, a list item, a line that opens a new
+# condition ("For γ above 1/3: right"), a LaTeX row or ';' end it
+_SENTENCE_END = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+•]|\(?(?:\d+|[A-Za-z]|[ivx]+)[.)])\s)|"
+                           r"\n(?=\s*(?:for|if|when|whenever)\s+(?:γ|gamma)\b)|\\\\|;|\.(?=\s|$)", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,:\n]|\b(?:and|but|while|whereas|otherwise)\b", re.IGNORECASE)
 
 

@@ -132,3 +132,51 @@ def test_bold_labels_with_a_title_and_a_colon() -> None:
     text = "## Problem 1\n- **1A (stability of the update).** spectral radius\n## Problem 3\n- **3C top:** 0.5503\n"
     parts = placed("l.md", text, DUKE)
     assert parts["1.A"][-1] == "spectral radius" and parts["3.C.top"][-1] == "0.5503"
+
+
+def test_obsidian_callouts_are_parts_and_scratch_callouts_are_notes() -> None:
+    text = "## Problem 3\n> [!note] 3B\n> > [!answer]\n> > Equal when ==γ = 1/3==.\n" \
+           "> [!example]- scratch 3B\n> σ(0) = 0.5??\n> [!note] 3C\n> > top: 0.5503\n"
+    lines = as_markdown("o.md", text).splitlines()
+    assert lines[1:4] == ["**3B**", "", "Equal when **γ = 1/3**."] and lines[4] == "# Note: scratch 3B"
+    parts = placed("o.md", text, DUKE)
+    assert "Equal when **γ = 1/3**." in parts["3.B"] and "σ(0) = 0.5??" not in parts["3.B"] + parts["3.C"]
+
+
+def test_typst_math_becomes_latex() -> None:
+    text = "#set page(width: 16cm)\n= Problem 3\n$gamma = frac(1, 3) approx 0.333$, go *left*\n" \
+           "$110 gamma^99 = 1 ==> gamma = 110^(-1\\/99)$\n"
+    lines = as_markdown("t.txt", text).splitlines()
+    assert lines[2] == "$\\gamma = \\frac{1}{3} \\approx 0.333$, go **left**"
+    assert lines[3] == "$110 \\gamma^{99} = 1  \\Rightarrow  \\gamma = 110^{-1/99}$"
+    assert [c.value for c in candidates([("t.txt", 3, lines[2])])][-2:] == [pytest.approx(1 / 3), pytest.approx(0.333)]
+
+
+def test_a_students_latex_macros_are_expanded() -> None:
+    from grader.dialects import expand_macros
+    preamble = "\\newcommand{\\hwpart}[1]{\\subsection*{Part #1}}\n\\newcommand{\\ans}[1]{\\boxed{#1}}\n" \
+               "\\newcommand{\\vect}[2]{\\begin{pmatrix}#1\\\\#2\\end{pmatrix}}\n\\newcommand{\\again}{\\again x}"
+    body = "\\hwpart{3.4}\n$b = \\ans{\\vect{\\num{-0.9991545}}\n{0.9948267}}$ \\hwpartx \\again"
+    expanded = expand_macros(preamble, body)
+    assert expanded.startswith("\\subsection*{Part 3.4}\n$b = \\boxed{\\begin{pmatrix}-0.9991545\\\\0.9948267")
+    assert expanded.count("\n") >= body.count("\n") and "\\hwpartx" in expanded  # lines kept; no partial names
+    assert len(expanded) < len(body) + 1100  # a macro that calls itself stops
+    found = candidates([("m.tex", 2, expanded.splitlines()[1] + expanded.splitlines()[2])])
+    assert [(c.value, c.emphasis) for c in found if type(c.value) is tuple] == [((-0.9991545, 0.9948267), True)]
+
+
+def test_emoji_and_toggle_marks_before_labels() -> None:
+    text = "## 🧮 Problem 1 — RNN analysis\n- ▸ 1B  Vanishing gradients\nslope 1\n## 🎯 Problem 3\n- ▸ 3D  Rewards\ndense\n"
+    parts = placed("n.md", text, DUKE)
+    assert parts["1.B"][-1] == "slope 1" and parts["3.D"][-1] == "dense"
+
+
+def test_a_bold_label_repeating_the_current_part_keeps_its_text() -> None:
+    parts = placed("g.md", "## Problem 2.7\n**2.7**\nA text encoder conditions the generator.\n", DUKE)
+    assert parts["2.7"][-1] == "A text encoder conditions the generator."
+
+
+def test_myst_math_fences_are_display_math() -> None:
+    text = "```{math}\n:label: eq-grad\n\\frac{\\partial L}{\\partial b} = (-0.0846, 0.5173)\n```\n```python\nx = 1\n```"
+    assert as_markdown("m.md", text).splitlines() == [
+        "$$", "", "\\frac{\\partial L}{\\partial b} = (-0.0846, 0.5173)", "$$", "```python", "x = 1", "```"]

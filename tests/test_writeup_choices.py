@@ -59,3 +59,11 @@ def test_a_table_keyed_by_gamma_answers_the_policies_of_3a(tmp_path: Path, expec
     checks = {c.name: c for p in score_submission(RUBRIC, expected, outcome) for c in p.checks}
     assert checks["policy_A_gamma1"].status == "correct", checks["policy_A_gamma1"].message
     assert checks["policy_A_gamma0"].status == "correct", checks["policy_A_gamma0"].message
+
+
+def test_each_line_that_opens_a_condition_is_its_own_sentence(tmp_path: Path, expected) -> None:
+    """A Word export: no full stops, one condition per line; each choice goes with its own line's."""
+    text = "## Problem 3\n\n### 3B\n\nAnswer:\tγ = 1/3 ≈ 0.333\nFor γ below 1/3:\tleft is optimal\n" \
+           "For γ above 1/3:\tright is optimal\n"
+    got = policies(tmp_path, expected, text)
+    assert got["policy_B_below"][0] == "correct" and got["policy_B_above"][0] == "correct", got
