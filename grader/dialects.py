@@ -1,10 +1,11 @@
 """Other markup rewritten, line for line, into the Markdown the outline reads.
 
 Students also write in HTML (a README rendered on GitHub), reStructuredText, MyST, AsciiDoc, Org
-mode, Typst and Obsidian's callouts, and LaTeX students define macros of their own (`\\newcommand{\\hwpart}[1]{\\subsection*{Part #1}}`). Each is recognised by markers of its own and rewritten into Markdown headings, fences,
-bold labels and `$...$` math; every line keeps its number, so the report still points at the
-student's own line. Markdown itself and LaTeX pass through unchanged, and a file that mixes
-nothing of these is returned as it was.
+mode, Typst and Obsidian's callouts. Each is recognised by markers of its own and rewritten into
+Markdown headings, fences, bold labels and `$...$` math; every line keeps its number, so the
+report still points at the student's own line. Plain Markdown comes back as it was, but for a
+PDF's right-margin equation numbers. LaTeX is left to the outline, except for the student's own
+`\\newcommand` macros, which `expand_macros` replaces by their definitions.
 """
 
 from __future__ import annotations
@@ -241,14 +242,20 @@ MAX_EXPANSIONS = 500  # a macro that expands into itself stops here, as does a b
 MAX_GROWTH = 200_000
 
 
-def _group(text: str, start: int) -> int | None:
-    """The index just after the brace group that opens at text[start] ('{'), or None."""
-    depth = 0
+def closing_brace(text: str, start: int) -> int | None:
+    """The index of the brace that closes the one just before `start` ('{' at start - 1), or None."""
+    depth = 1
     for index in range(start, len(text)):
         depth += (text[index] == "{") - (text[index] == "}")
         if depth == 0:
-            return index + 1
+            return index
     return None
+
+
+def _group(text: str, start: int) -> int | None:
+    """The index just after the brace group that opens at text[start] ('{'), or None."""
+    close = closing_brace(text, start + 1)
+    return None if close is None else close + 1
 
 
 def expand_macros(preamble: str, body: str) -> str:

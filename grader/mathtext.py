@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pylatexenc import latexwalker, macrospec
 
+from grader.dialects import closing_brace
 from grader.expr import ExpressionError, evaluate
 
 Value = float | tuple  # a number, or nested tuples of numbers (a vector, a matrix)
@@ -145,11 +146,8 @@ def _unbox(latex: str) -> str:
     """'\\boxed{\\gamma = 1/2}' -> '\\gamma = 1/2 \\graderboxed': the box may hold a whole equation,
     and the mark makes the last side (the value) the emphasised one."""
     while (start := latex.find("\\boxed{")) >= 0:
-        depth, index = 0, start + 6
-        for index in range(start + 6, len(latex)):
-            depth += (latex[index] == "{") - (latex[index] == "}")
-            if depth == 0:
-                break
+        index = closing_brace(latex, start + 7)
+        index = len(latex) - 1 if index is None else index  # never closed: the box runs to the end
         latex = latex[:start] + latex[start + 7:index] + " \\graderboxed " + latex[index + 1:]
     return latex
 

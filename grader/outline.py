@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from grader.dialects import as_markdown
+from grader.dialects import as_markdown, closing_brace
 
 Path_ = tuple[str, ...]  # a node of the rubric's tree: ("3", "A", "i") for part "3A.i"
 
@@ -289,12 +289,8 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
 
 def _braced(text: str, start: int) -> str | None:
     """The text up to the brace that closes the one just before `start`: '(i)' in '\\paragraph{(i)} $G(\\text{x})$'."""
-    depth = 1
-    for index in range(start, len(text)):
-        depth += (text[index] == "{") - (text[index] == "}")
-        if depth == 0:
-            return text[start:index]
-    return None
+    close = closing_brace(text, start)
+    return None if close is None else text[start:close]
 
 
 def _titled(title: str, level: int, tree: Tree, after: str = "") -> _Heading:
