@@ -143,6 +143,11 @@ def _given(candidate: Candidate, given: list[np.ndarray]) -> bool:
     return any(value.shape == g.shape and np.allclose(value, g, rtol=1e-9, atol=1e-12) for g in given)
 
 
+# "γ² = 1/3", "110γ⁹⁹ = 1": the value of a power of the unknown, a step on the way to it, not its answer
+# (an index in parentheses, ŷ^{(1)}, is no power)
+_POWER = re.compile(r"\^\s*\{?\s*-?\d|[²³⁴⁵⁶⁷⁸⁹]")
+
+
 # ------------------------------------------------------------------------------------------------ numbers
 
 
@@ -416,7 +421,7 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
         if not content:
             continue
         pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
-        pool = [c for c in pool if not _given(c, given)]
+        pool = [c for c in pool if not _given(c, given) and not _POWER.search(c.subject)]
         values = [c for c in part.checks if c.value]
         for check in values:
             if check.name in answered:

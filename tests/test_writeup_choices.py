@@ -1,4 +1,4 @@
-"""Choices read from a write-up's conditions: a table of conditions and moves, and double inequalities
+"""Values of a power of the unknown are steps, not answers; choices read from a write-up's conditions: a table of conditions and moves, and double inequalities
 with γ in the middle, each answer the policy check its condition names (Duke 3B: left below 1/3,
 right above)."""
 
@@ -67,3 +67,18 @@ def test_each_line_that_opens_a_condition_is_its_own_sentence(tmp_path: Path, ex
            "For γ above 1/3:\tright is optimal\n"
     got = policies(tmp_path, expected, text)
     assert got["policy_B_below"][0] == "correct" and got["policy_B_above"][0] == "correct", got
+
+
+@pytest.mark.parametrize("text, status, got", [
+    # γ² = 1/3 on the way to a wrong γ: the 1/3 is not the answer, the final 1/√3 ≈ .58 is
+    ("$1 = 3\\gamma^2 \\iff \\gamma^2 = \\tfrac13 \\iff \\gamma^* = \\tfrac{1}{\\sqrt 3} \\approx .58$", "incorrect", "0.577"),
+    ("110γ⁹⁹ = 1 gives the equation; I did not solve it.", "missing", ""),  # set up, left unsolved
+    ("Equal when $\\gamma = 3\\gamma^2$, so $\\gamma = 1/3$.", "correct", "0.333"),
+])
+def test_a_power_of_gamma_is_a_step_not_the_answer(tmp_path: Path, expected, text: str, status: str, got: str) -> None:
+    path = tmp_path / "p.md"
+    path.write_text(f"## Problem 3\n\n### 3B\n\n{text}\n", encoding="utf-8")
+    outcome = RunOutcome(finished=True, ran_code=False)
+    read_answers(Submission("duke-hw5-6", "p", path, (), (), (path,)), RUBRIC, expected.values, outcome)
+    check = next(c for p in score_submission(RUBRIC, expected, outcome) for c in p.checks if c.name == "gamma_B")
+    assert check.status == status and got in check.got, (check.status, check.got, check.message)
