@@ -58,6 +58,10 @@ _MATH_OPEN = re.compile(r"^\s*(\$\$|\\\[|\\begin\{(?:equation|align|aligned|gath
 _END_MATTER = re.compile(r"^\s*(?:#{1,6}\s*|\*\*|__|\\(?:sub)*section\*?\{)?\s*(?:references|bibliography|works\s+cited|"
                          r"literature)\s*:?\s*(?:\*\*|__|\})?\s*$|^\s*\\(?:begin\{thebibliography\}|bibliography\{|printbibliography)",
                          re.IGNORECASE)
+# a notebook printed to PDF and exported to text: "In [6]: W = ..." and its indented continuation lines,
+# and the lines of a traceback that hold code or line numbers
+_PROMPT = re.compile(r"^\s*In \[\d*\]:")
+_TRACEBACK = re.compile(r"^(?:-{20,}\s*$|\w+(?:Error|Exception)\s+Traceback|Cell In\[\d+\]|-*> ?\d+ )")
 _PAGE_FURNITURE = re.compile(r"^\s*(?:page\s+)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?\s*$", re.IGNORECASE)
 
 
@@ -244,9 +248,10 @@ _POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]",
 
 def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
     line = _LEADING_SYMBOLS.sub(r"\1", line)  # "## 🧮 Problem 1", "- ▸ 3A" (Notion), "• (b)"
-    # "2. (C)" or "4. Problem 5" (a numbered list of problems): the label is what follows the list's number
-    line = re.sub(r"^(\s*)\d+[.)]\s+(?=[(\[]|\*\*|__|\\textbf|(?:problem|question|exercise)\b)", r"\1", line,
-                  flags=re.IGNORECASE)
+    # "2. (C)", "4. Problem 5" (a numbered list of problems) or "3    Problem 3" (a numbered section of a
+    # PDF exported to text): the label is what follows the number
+    line = re.sub(r"^(\s*)\d+(?:[.)]\s+(?=[(\[]|\*\*|__|\\textbf|(?:problem|question|exercise)\b)|"
+                  r"(?:\.\d+)*\s{2,}(?=(?:problem|question|exercise)\b))", r"\1", line, flags=re.IGNORECASE)
     if m := _ATX.match(line):
         return _titled(m.group(2), len(m.group(1)), tree)
     if (m := _TEX_HEADING.match(line)) and (title := _braced(line, m.end())) is not None:
@@ -353,7 +358,7 @@ def _add(outline: Outline, path: Path_ | None, line: Line) -> None:
 def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
     lines = text.splitlines()
     running = _running_headers(lines)
-    fenced = False
+    fenced = listing = False
     closer = ""  # inside display math: what ends it; no headings are looked for there
     placed: Path_ | None = state.path or None
     code = False
@@ -377,6 +382,10 @@ def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
             continue
         if name.lower().endswith(".txt") and (_PAGE_FURNITURE.match(raw) or raw.strip() in running):
             continue  # page numbers and running headers of a PDF exported to text
+        listing = bool(_PROMPT.match(raw)) or (listing and raw[:1].isspace() and bool(raw.strip()))
+        if listing or _TRACEBACK.match(raw):  # a notebook printed to PDF: its code and tracebacks
+            _add(outline, placed, Line(name, number, raw, code=True))
+            continue
         if _SETEXT.match(raw) and index and lines[index - 1].strip():
             continue
         placed = _read_line(name, number, raw, lines, index, state, outline, placed)

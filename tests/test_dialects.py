@@ -180,3 +180,15 @@ def test_myst_math_fences_are_display_math() -> None:
     text = "```{math}\n:label: eq-grad\n\\frac{\\partial L}{\\partial b} = (-0.0846, 0.5173)\n```\n```python\nx = 1\n```"
     assert as_markdown("m.md", text).splitlines() == [
         "$$", "", "\\frac{\\partial L}{\\partial b} = (-0.0846, 0.5173)", "$$", "```python", "x = 1", "```"]
+
+
+def test_a_notebook_printed_to_pdf_numbered_sections_and_code_listings() -> None:
+    text = "3.4   Problem 3.4\nIn [10]: b_new = b - lr * g\n         print(b_new)\n\nNew b = [-0.9992, 0.9948].\n" \
+           "3.5   Problem 3.5\nIn [11]: print(rnn_loss(b_new))\n------------------------------\n" \
+           "NameError       Traceback (most recent call last)\nCell In[11], line 1\n----> 1 print(rnn_loss(b_new))\n"
+    outline = build_outline([("b.txt", text)], HW3)
+    assert [where for _, where in outline.headings] == ["3.4", "3.5"]
+    code = {line.text.strip() for lines in outline.nodes.values() for line in lines if line.code}
+    assert code == {"In [10]: b_new = b - lr * g", "print(b_new)", "In [11]: print(rnn_loss(b_new))",
+                    "------------------------------", "NameError       Traceback (most recent call last)",
+                    "Cell In[11], line 1", "----> 1 print(rnn_loss(b_new))"}

@@ -72,10 +72,6 @@ KNOWN = {
     # text, and the restated "Given:" data before Problem 3 as 2.3's
     ("cap5619-hw3/dlamini_hw3_summary.txt", "2.3"),
     ("cap5619-hw3/dlamini_hw3_summary.txt", "4.3"),
-    # a notebook printed to PDF: its "In [6]:" code is read as 2.3's text, and 3.5's failed cell leaves
-    # integers in the text that stand in for the missing L(b_new)
-    ("cap5619-hw3/bergstrom_hw3_nbpdf.txt", "2.3"),
-    ("cap5619-hw3/bergstrom_hw3_nbpdf.txt", "loss_new"),
     # \answer{$\vect{..}{..}$}: an \fbox holding inline math inside display math is not read
     ("cap5619-hw3/chatterjee_hw3.tex", "grad_b_fd"),
     # the unsummed 3×2 rows: the last row also matches "the last step's contribution only", which is
