@@ -58,6 +58,8 @@ _MATH_OPEN = re.compile(r"^\s*(\$\$|\\\[|\\begin\{(?:equation|align|aligned|gath
 _END_MATTER = re.compile(r"^\s*(?:#{1,6}\s*|\*\*|__|\\(?:sub)*section\*?\{)?\s*(?:references|bibliography|works\s+cited|"
                          r"literature)\s*:?\s*(?:\*\*|__|\})?\s*$|^\s*\\(?:begin\{thebibliography\}|bibliography\{|printbibliography)",
                          re.IGNORECASE)
+# "*TODO: add a second example*", "NOTE TO SELF: export to pdf": a line the student left for themselves
+_NOTE_TO_SELF = re.compile(r"^\s*(?:[-*+]\s+)?[*_]*\s*(?:TODO|FIXME|XXX|NOTE TO SELF|note to self)\b")
 # a notebook printed to PDF and exported to text: "In [6]: W = ..." and its indented continuation lines,
 # and the lines of a traceback that hold code or line numbers
 _PROMPT = re.compile(r"^\s*In \[\d*\]:")
@@ -473,6 +475,9 @@ def _open(outline: Outline, state: _State, heading: Line, target: Path_, rest: s
 
 def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, state: _State,
                outline: Outline, placed: Path_ | None) -> Path_ | None:
+    if _NOTE_TO_SELF.match(raw):  # kept and shown as unplaced text, not as part of the answer around it
+        _add(outline, None, Line(name, number, raw))
+        return placed
     if _END_MATTER.match(raw):
         state.path = ()
         outline.headings.append((Line(name, number, raw, True), ""))

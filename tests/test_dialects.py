@@ -192,3 +192,11 @@ def test_a_notebook_printed_to_pdf_numbered_sections_and_code_listings() -> None
     assert code == {"In [10]: b_new = b - lr * g", "print(b_new)", "In [11]: print(rnn_loss(b_new))",
                     "------------------------------", "NameError       Traceback (most recent call last)",
                     "Cell In[11], line 1", "----> 1 print(rnn_loss(b_new))"}
+
+
+def test_a_note_to_self_is_kept_but_not_in_the_answer() -> None:
+    text = "### 2.3\nI pasted a 7 stroke.\n*TODO: maybe add a second example for 2.3.*\nIt fooled the net.\n"
+    outline = build_outline([("e.md", text)], HW3)
+    answer = [line.text for line in outline.nodes[("2", "3")]]
+    assert answer == ["### 2.3", "I pasted a 7 stroke.", "It fooled the net."]
+    assert [line.text for line in outline.unplaced] == ["*TODO: maybe add a second example for 2.3.*"]

@@ -77,8 +77,6 @@ KNOWN = {
     # the unsummed 3×2 rows: the last row also matches "the last step's contribution only", which is
     # named instead of "per-step contributions not summed" (the status, incorrect, agrees)
     ("cap5619-hw3/eriksen_hw3.md", "grad_b_bptt"),
-    # an italic *TODO: ...* line after 2.3 is kept in 2.3's text (a note to self, not a heading)
-    ("cap5619-hw3/eriksen_hw3.md", "2.3"),
     # a summary table after 3D, outside any toggle, is kept in 3D's text
     ("duke-hw5-6/ito_hw56_notion.md", "3D"),
     # 3C top given only in a code cell's comment ("# answer: gamma_C_top = 0.5503"): code is not read
