@@ -54,9 +54,11 @@ _INLINE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=[;,.]))\(\s*([ivx]{1,4}|[a-hA-H]|\d
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _CODE_FENCE = re.compile(r"^\s{0,3}(?:```|~~~)\s*\{?\.?(?:python3?|py|ipython3?)\b", re.IGNORECASE)
 _MATH_OPEN = re.compile(r"^\s*(\$\$|\\\[|\\begin\{(?:equation|align|aligned|gather|eqnarray|multline|split)\*?\})")
-# a references section ends the last answer: "## References", "**Bibliography**", \begin{thebibliography}
+# a references section ends the last answer: "## References", "**Bibliography**", \begin{thebibliography};
+# so do an appendix, scratch work and a summary of the answers (its rows name their parts again)
 _END_MATTER = re.compile(r"^\s*(?:#{1,6}\s*|\*\*|__|\\(?:sub)*section\*?\{)?\s*(?:references|bibliography|works\s+cited|"
-                         r"literature)\s*:?\s*(?:\*\*|__|\})?\s*$|^\s*\\(?:begin\{thebibliography\}|bibliography\{|printbibliography)",
+                         r"literature|appendix|scratch(?:\s+work)?|answer\s+summary|summary\s+of\s+answers|final\s+answers)"
+                         r"\s*:?\s*(?:\*\*|__|\})?\s*$|^\s*\\(?:begin\{thebibliography\}|bibliography\{|printbibliography)",
                          re.IGNORECASE)
 # "*TODO: add a second example*", "NOTE TO SELF: export to pdf": a line the student left for themselves
 _NOTE_TO_SELF = re.compile(r"^\s*(?:[-*+]\s+)?[*_]*\s*(?:TODO|FIXME|XXX|NOTE TO SELF|note to self)\b")
@@ -315,7 +317,7 @@ def _split_heading(title: str, tree: Tree) -> tuple[tuple[str, ...], bool] | Non
     m = _PLAIN.match(title)
     if m and (parsed := _label_tokens(m.group("label"), tree)):
         return parsed  # "## 3 Problem 3": the repeated label is part of the title
-    m = re.match(rf"^(?:[A-Za-z]+\s+){{0,3}}?({_KEYWORD}\s*{_LABEL_TOKEN})\b", title, re.IGNORECASE)
+    m = re.match(rf"^(?:[A-Za-z]+\s*[-–—:]?\s+){{0,3}}?({_KEYWORD}\s*{_LABEL_TOKEN})\b", title, re.IGNORECASE)
     return _label_tokens(m.group(1), tree) if m else None
 
 

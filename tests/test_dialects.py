@@ -200,3 +200,12 @@ def test_a_note_to_self_is_kept_but_not_in_the_answer() -> None:
     answer = [line.text for line in outline.nodes[("2", "3")]]
     assert answer == ["### 2.3", "I pasted a 7 stroke.", "It fooled the net."]
     assert [line.text for line in outline.unplaced] == ["*TODO: maybe add a second example for 2.3.*"]
+
+
+def test_banner_headings_and_an_answer_summary_after_the_last_part() -> None:
+    text = "-" * 40 + "\nWORK - PROBLEM 4 (why RNNs are hard)\n" + "-" * 40 + "\n\n4.3  LSTM cell state\n\n" \
+           + "=" * 40 + "\nANSWER SUMMARY\n" + "=" * 40 + "\n\n3.5  | L(b_new) = 9.432067\n"
+    outline = build_outline([("d.txt", text)], HW3)
+    assert [where for _, where in outline.headings] == ["4", "4.3", "", "3.5"]
+    assert all("SUMMARY" not in line.text for line in outline.nodes[("4", "3")])
+    assert outline.nodes[("3", "5")][-1].text.strip().endswith("9.432067")  # a summary row goes to its part
