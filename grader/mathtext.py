@@ -144,12 +144,17 @@ _PHANTOM = re.compile(r"\\[hv]?phantom\{[^{}]*\}")  # \phantom{-}0.517: space th
 
 def _unbox(latex: str) -> str:
     """'\\boxed{\\gamma = 1/2}' -> '\\gamma = 1/2 \\graderboxed': the box may hold a whole equation,
-    and the mark makes the last side (the value) the emphasised one."""
-    while (start := latex.find("\\boxed{")) >= 0:
-        index = closing_brace(latex, start + 7)
+    and the mark makes the last side (the value) the emphasised one. \\fbox{$...$} is the same box, its
+    inner $ signs dropped (inside display math they only switch back to math)."""
+    while (m := _BOX.search(latex)) is not None:
+        index = closing_brace(latex, m.end())
         index = len(latex) - 1 if index is None else index  # never closed: the box runs to the end
-        latex = latex[:start] + latex[start + 7:index] + " \\graderboxed " + latex[index + 1:]
+        inside = latex[m.end():index].replace("$", " ") if m.group(1) != "boxed" else latex[m.end():index]
+        latex = latex[:m.start()] + inside + " \\graderboxed " + latex[index + 1:]
     return latex
+
+
+_BOX = re.compile(r"\\(boxed|fbox|framebox)\{")
 
 
 # a transposed vector is the same numbers: (0.9492, 0.05078)^\top, [1, 2]^T

@@ -209,3 +209,9 @@ def test_banner_headings_and_an_answer_summary_after_the_last_part() -> None:
     assert [where for _, where in outline.headings] == ["4", "4.3", "", "3.5"]
     assert all("SUMMARY" not in line.text for line in outline.nodes[("4", "3")])
     assert outline.nodes[("3", "5")][-1].text.strip().endswith("9.432067")  # a summary row goes to its part
+
+
+def test_an_fbox_holding_inline_math_inside_display_math_is_a_boxed_answer() -> None:
+    found = candidates([("c.tex", 1, r"\[ x = \fbox{$\begin{pmatrix}-8.455436e-2\\5.173343e-1\end{pmatrix}$} \]")])
+    assert [c.emphasis for c in found] == [True]
+    assert found[0].value == (pytest.approx(-0.08455436), pytest.approx(0.5173343))

@@ -68,8 +68,6 @@ KNOWN = {
     # emoji and toggles, LaTeX macros, conditions one per line) leave these ---
     # carried-forward credit from the student's own wrong b (η misread as 0.1), as for bpatel and evans above
     ("cap5619-hw3/dlamini_hw3_summary.txt", "loss_new"),
-    # \answer{$\vect{..}{..}$}: an \fbox holding inline math inside display math is not read
-    ("cap5619-hw3/chatterjee_hw3.tex", "grad_b_fd"),
     # the unsummed 3×2 rows: the last row also matches "the last step's contribution only", which is
     # named instead of "per-step contributions not summed" (the status, incorrect, agrees)
     ("cap5619-hw3/eriksen_hw3.md", "grad_b_bptt"),
