@@ -291,7 +291,6 @@ def _maker(got: object, expected: object, hide_expected: bool) -> Callable[..., 
     return partial(Verdict, shown_got=render(got), shown_expected="" if hide_expected else render(expected))
 
 
-
 def _kind_of(value: object) -> str:
     if value is None:
         return "None"

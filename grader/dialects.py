@@ -42,7 +42,7 @@ _ORG_BLOCK = re.compile(r"^\s*#\+(BEGIN|END)_(SRC|EXAMPLE)\b\s*(\w*)", re.IGNORE
 
 
 def as_markdown(name: str, text: str) -> str:
-    """`text` (from file `name`) with HTML, reStructuredText, AsciiDoc or Org markup made Markdown."""
+    """`text` (from file `name`) with the markup of the dialects above made Markdown; LaTeX unchanged."""
     if name.lower().endswith(".tex"):
         return text
     lines = text.splitlines()

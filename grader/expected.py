@@ -188,8 +188,9 @@ def compute_expected(rubric: Rubric, cache_dir: Path, reference_digest: str, in_
     path = cache_dir / f"expected-{rubric.assignment}-{_key(rubric, reference_digest)}.json"
     stem = path.stem.removeprefix("expected-")
     figures_path, log = cache_dir / f"figures-{stem}.json", cache_dir / f"reference-{stem}.log"
-    figures = _cached_figures(figures_path) if any(part.figure for part in rubric.parts) else None
-    draw = figures is None and any(part.figure for part in rubric.parts)
+    has_figures = any(part.figure for part in rubric.parts)
+    figures = _cached_figures(figures_path) if has_figures else None
+    draw = has_figures and figures is None
     process = None
     if path.exists():
         data = json.loads(path.read_text())

@@ -140,6 +140,7 @@ def _implicit_products(text: str) -> str:
 
 
 _PHANTOM = re.compile(r"\\[hv]?phantom\{[^{}]*\}")  # \phantom{-}0.517: space that aligns a column, not a sign
+_BOX = re.compile(r"\\(boxed|fbox|framebox)\{")
 
 
 def _unbox(latex: str) -> str:
@@ -152,9 +153,6 @@ def _unbox(latex: str) -> str:
         inside = latex[m.end():index].replace("$", " ") if m.group(1) != "boxed" else latex[m.end():index]
         latex = latex[:m.start()] + inside + " \\graderboxed " + latex[index + 1:]
     return latex
-
-
-_BOX = re.compile(r"\\(boxed|fbox|framebox)\{")
 
 
 # a transposed vector is the same numbers: (0.9492, 0.05078)^\top, [1, 2]^T
