@@ -83,12 +83,13 @@ class Outline:
     nodes: dict[Path_, list[Line]] = field(default_factory=dict)
     unplaced: list[Line] = field(default_factory=list)
     headings: list[tuple[Line, str]] = field(default_factory=list)  # each heading and where it was placed
+    order: dict[str, int] = field(default_factory=dict)  # each source's place in the hand-in ("cell 9" before "cell 11")
 
     def lines(self, part_id: str) -> tuple[list[Line], bool]:
         """The lines of a part and of its sub-parts, in the student's order; when the student gave the
         part no heading of its own, the lines of its nearest headed ancestor (and True)."""
         path = split_id(part_id)
-        own = _under(self.nodes, path)
+        own = self._under(path)
         if own:
             return own, False
         for depth in range(len(path) - 1, 0, -1):
@@ -97,10 +98,9 @@ class Outline:
                 return list(ancestor), True
         return [], False
 
-
-def _under(nodes: dict[Path_, list[Line]], path: Path_) -> list[Line]:
-    lines = [line for node, node_lines in nodes.items() if node[:len(path)] == path for line in node_lines]
-    return sorted(lines, key=lambda line: (line.source, line.number))
+    def _under(self, path: Path_) -> list[Line]:
+        lines = [line for node, node_lines in self.nodes.items() if node[:len(path)] == path for line in node_lines]
+        return sorted(lines, key=lambda line: (self.order.get(line.source, 0), line.number))
 
 
 def split_id(part_id: str) -> Path_:
@@ -346,7 +346,7 @@ def _inline_split(text: str, state: _State) -> list[tuple[Path_ | None, str]]:
 def build_outline(sources: list[tuple[str, str]], part_ids: list[str]) -> Outline:
     """Cut the texts (name, text), in order, into the rubric's parts."""
     state = _State(Tree(part_ids))
-    outline = Outline()
+    outline = Outline(order={name: index for index, (name, _) in enumerate(sources)})
     for name, text in sources:
         _read_source(name, as_markdown(name, text), state, outline)
     return outline

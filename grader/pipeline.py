@@ -24,7 +24,7 @@ from grader import gradebook, report, sandbox
 from grader.discover import Submission, discover
 from grader.expected import Expected, compute_expected, shared_cache
 from grader.pool import Pool, slots
-from grader.results import SubmissionResult, write_atomic, write_results
+from grader.results import SubmissionResult, remove_leftovers, write_atomic, write_results
 from grader.rubric import Rubric
 from grader.runner import RunOutcome, cpu_seconds, preload_for, run_submission
 from grader.score import figure_file, score_submission
@@ -122,6 +122,8 @@ def grade_path(path: Path, rubrics: dict[str, Rubric], options: Options,
     if progress:
         progress.total = len(submissions)
     cache_dir = options.out / ".cache"
+    for folder in (options.out, shared_cache()):
+        remove_leftovers(folder)
     reference = _reference_digest()
     keys = [cache_key(s, rubrics[s.assignment], reference, options) for s in submissions]
     results: list[SubmissionResult | None] = [None] * len(submissions)

@@ -92,8 +92,9 @@ def write_atomic(path: Path, text: str) -> None:
     this one was killed, sees the old file or the new one, never half of one. (No fsync: that
     guards against power loss, at a cost per file that a class of 1,000 would feel.)
 
-    The temporary name is unique to this process and thread, so no random names are needed; a
-    leftover from a killed run is simply overwritten. The file gets the usual permissions.
+    The temporary name is unique to this process and thread, so no random names are needed; what a
+    killed run left is removed by `remove_leftovers` when the next run starts. The file gets the
+    usual permissions.
     """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
@@ -108,6 +109,26 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temporary files that a run killed in the middle of `write_atomic` left in `folder`
+    and in the folders just below it (pages, the cache): only those whose process has ended, so a
+    run writing into the same folder at this moment keeps its own."""
+    for temporary in [*folder.glob(".*.tmp"), *folder.glob("*/.*.tmp")]:
+        pid = temporary.name.rsplit(".", 3)[-3]
+        if pid.isdigit() and not _running(int(pid)):
+            temporary.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def write_results(path: Path, results: list[SubmissionResult]) -> None:

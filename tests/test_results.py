@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from grader.results import CheckResult, PartResult, SubmissionResult, write_atomic, write_results
+from grader.results import CheckResult, PartResult, SubmissionResult, remove_leftovers, write_atomic, write_results
 
 SUBMISSION_KEYS = {"student", "assignment", "score", "max_score", "parts"}  # README: results.json
 PART_KEYS = {"id", "score", "max_score", "status", "message"}
@@ -67,6 +68,21 @@ def test_write_atomic_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Pa
     path.chmod(0o644)
     write_atomic(path, "new\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_leftovers_of_ended_processes_are_removed_and_those_of_live_ones_kept(tmp_path: Path) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    pages = tmp_path / "hw"
+    pages.mkdir()
+    dead = [tmp_path / f".results.json.{ended.pid}.7.tmp", pages / f".ann-1.html.{ended.pid}.7.tmp"]
+    alive = pages / f".bob-2.html.{os.getpid()}.7.tmp"
+    other = pages / ".notes.tmp"
+    for path in [*dead, alive, other]:
+        path.write_text("half")
+    remove_leftovers(tmp_path)
+    assert [p.exists() for p in dead] == [False, False]
+    assert alive.exists() and other.exists()
 
 
 def test_results_json_has_exactly_the_documented_keys(tmp_path: Path) -> None:
