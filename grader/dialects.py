@@ -46,8 +46,12 @@ def as_markdown(name: str, text: str) -> str:
     if name.lower().endswith(".tex"):
         return text
     lines = text.splitlines()
+    if _is_outline(lines):
+        lines = _logseq(lines)
     if _ORG_MARKERS.search(text):
         lines = _org(lines)
+    elif sum(bool(_WIKI_HEADING.match(line)) for line in lines) >= 2 and _WIKI_MARKERS.search(text):
+        lines = _mediawiki(lines)
     elif sum(bool(_ADOC_HEADING.match(line)) for line in lines) >= 2:
         lines = _asciidoc(lines)
     elif _RST_MARKERS.search(text) or _has_overlined_title(lines) or _has_rst_underline(lines):
@@ -172,6 +176,107 @@ def _org(lines: list[str]) -> list[str]:
                 out.append("#" * min(len(m.group(1)), 6) + " " + title)
         else:
             out.append(line)
+    return out
+
+
+# --- Logseq and Roam: a page of nested "- " blocks, "key:: value" properties, DONE/LATER task markers
+_PROPERTY = re.compile(r"^\s*(?:- )?([A-Za-z][\w-]*):: ?(.*)$")
+_OUTLINE_BLOCK = re.compile(r"^[\t ]*- ")
+_LOGSEQ_TASK = re.compile(r"^(?:(DONE|CANCELED|CANCELLED)|TODO|LATER|NOW|DOING|WAITING|WAIT|IN-PROGRESS)\s+")
+_LOGSEQ_HIDDEN = {"id", "collapsed", "heading", "background-color", "card-last-interval", "card-repeats", "filters"}
+
+
+def _is_outline(lines: list[str]) -> bool:
+    """Most lines are blocks ("- ...", nested by tabs) and some are properties."""
+    filled = [line for line in lines if line.strip()]
+    return (sum(bool(_PROPERTY.match(line)) for line in filled) >= 2
+            and sum(bool(_OUTLINE_BLOCK.match(line)) for line in filled) * 2 >= len(filled))
+
+
+def _logseq(lines: list[str]) -> list[str]:
+    """Each block's text without its bullet and indent, so "- ## Problem 1" is a heading and "- 1A — ..."
+    a label; a DONE marker goes, a LATER or TODO one makes the block a note to self; Logseq's own
+    properties (id::, collapsed::) and quote markers go, a student's ("hours:: 12") stay as "hours: 12"."""
+    out: list[str] = []
+    fence = ""
+    for line in lines:
+        if fence is not None and fence and line.startswith(fence):
+            out.append(line[len(fence):])
+            if line[len(fence):].lstrip().startswith("```"):
+                fence = ""
+            continue
+        text = re.sub(r"^[\t ]*(?:- )?", "", line)
+        if text.startswith("```"):
+            fence = line[:len(line) - len(line.lstrip("\t -"))]
+        if (m := _PROPERTY.match(text)) and not text.startswith("http"):
+            out.append("" if m.group(1).lower() in _LOGSEQ_HIDDEN else f"{m.group(1)}: {m.group(2)}")
+            continue
+        if m := _LOGSEQ_TASK.match(text):
+            text = text[m.end():] if m.group(1) else "TODO " + text[m.end():]
+        text = re.sub(r"^#\+(?:BEGIN|END)_\w+\s*$", "", text)
+        text = re.sub(r"\(\([0-9a-f-]{8,}\)\)|\{:[^{}]*\}", "", text)  # block references, image sizes
+        out.append(re.sub(r"\[\[([^\]]*)\]\]", r"\1", text))
+    return out
+
+
+# --- MediaWiki: "== Title ==" headings, '''bold''', <math>...</math>, "#" numbered items, {| tables |}
+_WIKI_HEADING = re.compile(r"^(={1,6})\s*([^=\s].*?)\s*\1\s*$")
+_WIKI_MARKERS = re.compile(r"<math\b|'''|^\{\||\[\[|<ref\b", re.MULTILINE)
+_WIKI_LIST = re.compile(r"^([*#:;]+)\s*(.*)$")
+_WIKI_LINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
+
+
+def _wiki_link(m: re.Match[str]) -> str:
+    target, shown = m.group(1).strip(), (m.group(2) or "").split("|")[-1].strip()
+    if re.match(r"(?:file|image):", target, re.IGNORECASE):
+        return f"![{shown}]({target.split(':', 1)[1]})"
+    return "" if target.lower().startswith("category:") else shown or target
+
+
+def _wiki_inline(line: str) -> str:
+    line = re.sub(r"<ref\b[^>]*/>|<ref\b[^>]*>.*?</ref>|<references\s*/>|__[A-Z]+__", "", line)
+    line = re.sub(r"<math\b[^>]*>(.*?)</math>", r"$\1$", line)
+    line = re.sub(r"'''(.+?)'''", r"**\1**", line)
+    line = re.sub(r"''(.+?)''", r"*\1*", line)
+    return _WIKI_LINK.sub(_wiki_link, line)
+
+
+def _mediawiki(lines: list[str]) -> list[str]:
+    """Headings become '#' headings; '#' items numbered Markdown items (each level counted on its
+    own), '*' items bullets, ':' indents go, '; term : text' a bold label; a table's rows become
+    '| a | b |' rows, a template's '| key = value' lines plain text."""
+    out: list[str] = []
+    counters: list[int] = []
+    for line in lines:
+        if m := _WIKI_HEADING.match(line):
+            out.append("#" * len(m.group(1)) + " " + _wiki_inline(m.group(2)))
+            counters = []
+            continue
+        if re.match(r"^\s*(?:\{\||\|\}|\|-|\{\{|\}\})", line):  # a table's or a template's own lines
+            out.append("")
+            continue
+        if m := re.match(r"^\s*[|!]\+?\s*(.*)$", line):  # a row of cells, a heading row or a caption
+            cells = re.split(r"\s*(?:\|\||!!)\s*", m.group(1))
+            out.append(_wiki_inline("| " + " | ".join(cells) + " |" if len(cells) > 1 else m.group(1)))
+            continue
+        m = _WIKI_LIST.match(line)
+        if not m:
+            counters = []
+            out.append(_wiki_inline(line))
+            continue
+        marks, text = m.group(1), m.group(2)
+        if marks[-1] == "#":
+            del counters[len(marks):]
+            counters += [0] * (len(marks) - len(counters))
+            counters[-1] += 1
+            out.append("   " * (len(marks) - 1) + f"{counters[-1]}. " + _wiki_inline(text))
+        elif marks[-1] == "*":
+            out.append("  " * (len(marks) - 1) + "- " + _wiki_inline(text))
+        elif marks[-1] == ";":
+            term, _, rest = text.partition(" : ")
+            out.append(f"**{_wiki_inline(term.strip())}**: {_wiki_inline(rest.strip())}")
+        else:  # ':' indents
+            out.append(_wiki_inline(text))
     return out
 
 

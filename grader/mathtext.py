@@ -363,6 +363,8 @@ _MATH_BLOCK = re.compile(
 )
 _PROSE_LIST = re.compile(r"\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]|\((?:\s*[-+]?(?:\d|\.\d)[\d.eE+\-]*\s*,)+\s*[-+]?(?:\d|\.\d)[\d.eE+\-]*\s*\)")
 _PROSE_EXPR = re.compile(r"(?<![\w.^])(?:[-+]\s*)?(?:\d|\.\d|sqrt\(|cbrt\(|\()[\d.eE+\-*/^()\s]*(?:sqrt\([^)]*\)[\d.eE+\-*/^()\s]*)*|(?<![\w.])sqrt\([^)]*\)[\d.eE+\-*/^()\s]*")
+# a symbol or function a formula goes on with: "x", "σ(", "tanh²", not a word ("- see below")
+_OPERAND = re.compile(r"[ \t]*(?:\\?(?:tanh|sigma|sigmoid|exp|log|ln|sin|cos)|[A-Za-z]|[α-ωΑ-Ω])(?![A-Za-z])")
 _NUMBER = re.compile(r"(?<![\w.^])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]*[A-DF-Za-df-z_])")
 _NOT_ANSWERS = re.compile(r"(?:step|steps|time|t\s*=|problem|part|question|layer|layers|figure|fig\.?|table|eq\.?|equation|"
                           r"page|section|state|states|line|cell|epoch|epochs|row|column|item|x|h|hw|homework)\s*\(?$",
@@ -461,6 +463,8 @@ def _prose(prose: str, offset: int, locate) -> list[Candidate]:
         start = m.start() + m.group(0).index(text[0]) if text else m.start()
         if not text or any(taken[start:start + len(text)]) or not re.search(r"\d", text):
             continue
+        if _OPERAND.match(clean, m.end()) and re.search(r"[\d)][ \t]*[-+*/^][ \t]*$", m.group(0)):
+            continue  # the 1 of "1 − tanh²(x)" or "σ(x)(1 − σ(x))": part of a formula in symbols, not a value
         try:
             spans.append((start, start + len(text), parse_value(text), text))
         except NotANumber:

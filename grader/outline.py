@@ -27,8 +27,11 @@ Path_ = tuple[str, ...]  # a node of the rubric's tree: ("3", "A", "i") for part
 
 STRONG, BOLD, WEAK = 3, 2, 1
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
-_KEYWORD = r"(?:problem|question|exercise|task|part|answer|solution|prob\.?|ex\.?|ans\.?|q)"
-_ABSOLUTE_KEYWORDS = ("problem", "question", "exercise", "prob", "ex", "q")
+# a problem's keyword, also in the languages of exchange students ("Aufgabe 3", "Exercice 3", "Ejercicio 3")
+_PROBLEM_WORD = (r"(?:problema|probl[eè]me|problem|question|exercise|exercice|exerc[ií]cio|ejercicio|esercizio|aufgabe|"
+                 r"[uü]e?bung|frage|pregunta|domanda|opgave|oppgave|uppgift|zadanie)")
+# ... or of a part ("Part b", "Teil b"), or of an answer; never followed by a letter ("Parts", "exam")
+_KEYWORD = rf"(?:{_PROBLEM_WORD}|task|part|teil|partie|parte|answer|solution|prob\.?|ex\.?|ans\.?|q)(?![^\W\d_])"
 _TEX_LEVELS = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
@@ -169,7 +172,7 @@ def _label_tokens(label: str, tree: Tree) -> tuple[tuple[str, ...], bool] | None
     absolute = False
     if keyword:
         word = keyword.group(0).strip().rstrip(".").lower()
-        absolute = word in _ABSOLUTE_KEYWORDS
+        absolute = word in ("prob", "ex", "q") or bool(re.fullmatch(_PROBLEM_WORD, word, re.IGNORECASE))
         text = text[keyword.end():]
     tokens = tuple(t for t in re.findall(r"\d+|[A-Za-z]+", text))
     if not tokens or len(tokens) > 4:
@@ -247,15 +250,19 @@ class _Heading:
 
 # emoji, arrows and bullets before a label, after any list marker or Markdown heading marks
 _LEADING_SYMBOLS = re.compile(r"^(\s*(?:[-*+]\s+|#{1,6}\s+)?)[^\w\s(\[*_\\$#\-−+.]+\s*")
+# "--- 3A ---", "=== Problem 3 ===", "*** (b) ***": a title between two runs of the same character
+_DELIMITED = re.compile(r"^\s*(-{2,}|={2,}|\*{3,}|\+{2,}|_{3,})\s*(\w[^|]*?)\s*\1(?![-=*+_])\s*(.*)$")
 _POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]", re.IGNORECASE)
 
 
 def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
+    if m := _DELIMITED.match(line):
+        return _titled(m.group(2), 0, tree, m.group(3))
     line = _LEADING_SYMBOLS.sub(r"\1", line)  # "## 🧮 Problem 1", "- ▸ 3A" (Notion), "• (b)"
     # "2. (C)", "4. Problem 5" (a numbered list of problems) or "3    Problem 3" (a numbered section of a
     # PDF exported to text): the label is what follows the number
-    line = re.sub(r"^(\s*)\d+(?:[.)]\s+(?=[(\[]|\*\*|__|\\textbf|(?:problem|question|exercise)\b)|"
-                  r"(?:\.\d+)*\s{2,}(?=(?:problem|question|exercise)\b))", r"\1", line, flags=re.IGNORECASE)
+    line = re.sub(rf"^(\s*)\d+(?:[.)]\s+(?=[(\[]|\*\*|__|\\textbf|{_PROBLEM_WORD}\b)|"
+                  rf"(?:\.\d+)*\s{{2,}}(?={_PROBLEM_WORD}\b))", r"\1", line, flags=re.IGNORECASE)
     if m := _ATX.match(line):
         return _titled(m.group(2), len(m.group(1)), tree)
     if (m := _TEX_HEADING.match(line)) and (title := _braced(line, m.end())) is not None:
@@ -287,8 +294,8 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
             return None  # "1.2 × 10^-4" is a number, not part 1.2 (but "1.3  1 px left ..." in columns is)
         if sep.strip() in (".", ",") and rest[:1].isdigit():
             return None  # "9.4348" is a number, not part 9
-        if not bracketed and not keyword and sep.strip() in (".", "-", "–", "—") and rest and rest[0].islower():
-            return None  # "a. the ..." mid-sentence
+        if not bracketed and not keyword and not dotted and sep.strip() in (".", "-", "–", "—") and rest and rest[0].islower():
+            return None  # "a. the ..." mid-sentence (but "1A — when is ..." is part 1A)
         # "(B)" or "(ii)" heads a part even out of order; a plain "(2)" or "b)" may be a list in an answer
         explicit = re.fullmatch(r"\(([A-Z]|[ivx]{2,4})\)|(?:\(\s*\w{1,4}\s*\)){2,}", label.strip())  # "(B)", "(ii)", "(A)(ii)"
         strength = STRONG if keyword or dotted else BOLD if explicit else WEAK
@@ -307,7 +314,7 @@ def _titled(title: str, level: int, tree: Tree, after: str = "") -> _Heading:
     A title that says 'Problem' anywhere ('## 3 Problem 3') names a problem, not a part."""
     found = _split_heading(title, tree)
     tokens, absolute = found if found else ((), False)
-    absolute = absolute or bool(re.search(r"\b(problem|question|exercise)\b", title, re.IGNORECASE))
+    absolute = absolute or bool(re.search(rf"\b{_PROBLEM_WORD}\b", title, re.IGNORECASE))
     return _Heading(tokens, STRONG, absolute, after, level)
 
 

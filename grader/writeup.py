@@ -181,6 +181,11 @@ def _best(matches: list[tuple[Candidate, np.ndarray]]) -> tuple[Candidate, np.nd
     return max(enumerate(matches), key=lambda im: (im[1][0].emphasis, im[0]))[1]
 
 
+# "its slope stays well below 1", "γ < 0.9": a bound, not a value ("at most 1/2" is a maximum, a value)
+_BOUNDED = re.compile(r"(?:\b(?:below|above|under|over|less than|more than|greater than|smaller than|larger than|"
+                      r"bigger than)|[<>])\s*$", re.IGNORECASE)
+
+
 def _numeric(check: Check, pool: list[Candidate], targets: list[tuple[str, Any]], own: list[Candidate]) -> TextAnswer | None:
     """The candidate that matches a target (the expected value, a misconception, the carried value),
     each in its own shape; then one assembled number by number; else the closest one in the expected
@@ -198,7 +203,8 @@ def _numeric(check: Check, pool: list[Candidate], targets: list[tuple[str, Any]]
             return TextAnswer(_plain(value), unit, used[0].where, ", ".join(c.text for c in used)[:300],
                               f"matches {what}, its numbers found one by one")
     expected = shaped[0][1]
-    fitting = [(c, fitted) for c in pool if (fitted := _fits(c.value, expected)) is not None]
+    # a bound is no answer of its own: it is taken only when it matches
+    fitting = [(c, fitted) for c in pool if (fitted := _fits(c.value, expected)) is not None and not _BOUNDED.search(c.context)]
     if fitting:
         fitting = [cv for cv in fitting if cv[0] in own] or fitting
         chosen, value = min(fitting, key=lambda cv: (float(np.max(np.abs(cv[1] - expected) / (np.abs(expected) + 1e-12))),
