@@ -364,7 +364,7 @@ _MATH_BLOCK = re.compile(
 _PROSE_LIST = re.compile(r"\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]|\((?:\s*[-+]?(?:\d|\.\d)[\d.eE+\-]*\s*,)+\s*[-+]?(?:\d|\.\d)[\d.eE+\-]*\s*\)")
 _PROSE_EXPR = re.compile(r"(?<![\w.^])(?:[-+]\s*)?(?:\d|\.\d|sqrt\(|cbrt\(|\()[\d.eE+\-*/^()\s]*(?:sqrt\([^)]*\)[\d.eE+\-*/^()\s]*)*|(?<![\w.])sqrt\([^)]*\)[\d.eE+\-*/^()\s]*")
 # a symbol or function a formula goes on with: "x", "σ(", "tanh²", not a word ("- see below")
-_OPERAND = re.compile(r"[ \t]*(?:\\?(?:tanh|sigma|sigmoid|exp|log|ln|sin|cos)|[A-Za-z]|[α-ωΑ-Ω])(?![A-Za-z])")
+_OPERAND = re.compile(r"[ \t]*(?:\\?(?:tanh|sigma|sigmoid|exp|log|ln|sin|cos|eps|epsilon|eta|gamma|lambda|alpha|beta|delta|theta)|[A-Za-z]|[α-ωΑ-Ω])(?![A-Za-z])")
 _NUMBER = re.compile(r"(?<![\w.^])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]*[A-DF-Za-df-z_])")
 _NOT_ANSWERS = re.compile(r"(?:step|steps|time|t\s*=|problem|part|question|layer|layers|figure|fig\.?|table|eq\.?|equation|"
                           r"page|section|state|states|line|cell|epoch|epochs|row|column|item|x|h|hw|homework)\s*\(?$",
@@ -458,13 +458,16 @@ def _prose(prose: str, offset: int, locate) -> list[Candidate]:
             spans.append((m.start(), m.end(), value, m.group(0)))
             taken[m.start():m.end()] = [True] * (m.end() - m.start())
     for m in _PROSE_EXPR.finditer(clean):
-        text = re.sub(r"(?:\*\*|__)?[.,;:]?\s*$", "", m.group(0)).rstrip(" +-*/^(").strip()  # "**1/2**." is 1/2
+        matched, end = m.group(0), m.end()
+        if matched[-1:] in "eE" and clean[end:end + 1].isalpha():
+            matched, end = matched[:-1], end - 1  # "2*eps" is 2ε, not 2·e; "9.43 estimate" ends at 9.43
+        text = re.sub(r"(?:\*\*|__)?[.,;:]?\s*$", "", matched).rstrip(" +-*/^(").strip()  # "**1/2**." is 1/2
         text = _balanced(text)
-        start = m.start() + m.group(0).index(text[0]) if text else m.start()
+        start = m.start() + matched.index(text[0]) if text else m.start()
         if not text or any(taken[start:start + len(text)]) or not re.search(r"\d", text):
             continue
-        if _OPERAND.match(clean, m.end()) and re.search(r"[\d)][ \t]*[-+*/^][ \t]*$", m.group(0)):
-            continue  # the 1 of "1 − tanh²(x)" or "σ(x)(1 − σ(x))": part of a formula in symbols, not a value
+        if _OPERAND.match(clean, end) and re.search(r"[\d)][ \t]*[-+*/^][ \t]*$", matched):
+            continue  # the 1 of "1 − tanh²(x)", "σ(x)(1 − σ(x))" or "2*eps": part of a formula in symbols, not a value
         try:
             spans.append((start, start + len(text), parse_value(text), text))
         except NotANumber:

@@ -36,6 +36,9 @@ _TEX_LEVELS = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{")
+# a Beamer slide's title, \begin{frame}[options]{Aufgabe 3(a)} or \frametitle{...}: a heading below the sections
+_TEX_FRAME = re.compile(r"^\s*\\(?:begin\{frame\}\s*(?:<[^>]*>)?\s*(?:\[[^\]]*\])?\s*(?:<[^>]*>)?|frametitle)\s*\{")
+_FRAME_LEVEL = 3
 _TEX_ITEM = re.compile(r"^\s*\\item\s*(?:\[([^\]]*)\])?\s*(.*)$")
 # the exam class's numbered commands, outermost first; \titledquestion{2.7} names its own label
 _EXAM = ("question", "part", "subpart", "subsubpart")
@@ -267,6 +270,8 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
         return _titled(m.group(2), len(m.group(1)), tree)
     if (m := _TEX_HEADING.match(line)) and (title := _braced(line, m.end())) is not None:
         return _titled(title, _TEX_LEVELS[m.group(1)], tree, line[m.end() + len(title) + 1:].strip())
+    if (m := _TEX_FRAME.match(line)) and (title := _braced(line, m.end())) is not None:
+        return _titled(title, _FRAME_LEVEL, tree, line[m.end() + len(title) + 1:].strip())
     if following and _SETEXT.match(following) and line.strip() and not previous.strip():
         return _titled(line, 1 if "=" in following else 2, tree)
     if m := _BOLD.match(line):

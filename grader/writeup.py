@@ -123,8 +123,24 @@ def squash(text: str) -> str:
 def _matches_hints(candidate: Candidate, hints: tuple[str, ...]) -> bool:
     """A hint of two characters or more anywhere in the label; a one-letter hint ('L') only as the
     very symbol the number is said to equal."""
+    return _hint_span(candidate, hints)[1] >= 0
+
+
+def _hint_span(candidate: Candidate, hints: tuple[str, ...]) -> tuple[int, int]:
+    """Where in the squashed label the hint that ends last lies ((-1, -1): none; past the end for the
+    symbol the number is said to equal)."""
     label, subject = squash(candidate.label), squash(candidate.subject)
-    return any((len(h) > 1 and h in label) or h == subject for h in map(squash, hints) if h)
+    spans = [(len(label) + 1, len(label) + 1) if h == subject else (label.rfind(h), label.rfind(h) + len(h))
+             for h in map(squash, hints) if h and (h == subject or (len(h) > 1 and h in label))]
+    return max(spans, key=lambda span: span[1], default=(-1, -1))
+
+
+def _named_later(candidate: Candidate, hints: tuple[str, ...], other: tuple[str, ...]) -> bool:
+    """Whether another check's label comes after this one's, apart from it, nearer the number: in
+    'dL/db ≈ (L(b+ε) − L(b−ε))/(2ε): dL/db ≈' the vector is dL/db, not L(b−ε); in 'contribution
+    to ∂L/∂b =' the two labels run together and the first one names it."""
+    own_end, other_start = _hint_span(candidate, hints)[1], _hint_span(candidate, other)[0]
+    return own_end >= 0 and other_start > own_end + 4
 
 
 def given_values(rubric: Rubric) -> list[np.ndarray]:
@@ -191,11 +207,14 @@ def _numeric(check: Check, pool: list[Candidate], targets: list[tuple[str, Any]]
     each in its own shape; then one assembled number by number; else the closest one in the expected
     shape, among those labelled for this check when there are such."""
     shaped = [(what, np.asarray(target, dtype=float)) for what, target in targets]
-    for what, target in shaped:
-        matches = [(c, v) for c in pool if (v := _fits(c.value, target)) is not None and _close(v, target, check, _unit(c, check))]
-        if matches:
-            chosen, value = _best(matches)
-            return _answer(chosen, value, _unit(chosen, check), f"matches {what}")
+    # what the student labelled as this quantity first ("L = l(3) = 3.0072", a misconception) over a
+    # number that merely matches ("the handout's sanity value 9.4348")
+    for group in ([c for c in pool if c in own], pool) if own else (pool,):
+        for what, target in shaped:
+            matches = [(c, v) for c in group if (v := _fits(c.value, target)) is not None and _close(v, target, check, _unit(c, check))]
+            if matches:
+                chosen, value = _best(matches)
+                return _answer(chosen, value, _unit(chosen, check), f"matches {what}")
     for what, target in shaped:
         assembled = _assemble(check, pool, target) if target.size > 1 else None
         if assembled is not None:
@@ -211,9 +230,13 @@ def _numeric(check: Check, pool: list[Candidate], targets: list[tuple[str, Any]]
                                                      -cv[0].emphasis))
         return _answer(chosen, value, _unit(chosen, check), f"the closest of the {len(fitting)} candidates of this shape")
     if expected.size > 1:
-        elements = _elements(pool)
-        if elements:
-            value = np.array([min(elements, key=lambda ce: abs(ce[1] - t))[1] for t in expected.ravel()]).reshape(expected.shape)
+        labelled = _elements([c for c in pool if c in own])
+        elements = labelled or _elements(pool)
+        value = np.array([min(elements, key=lambda ce: abs(ce[1] - t))[1] for t in expected.ravel()]).reshape(expected.shape) \
+            if elements else None
+        # numbers not said to be this quantity count only when each is of the size of its element: 2
+        # and 1e-4 are no losses near 9.43, the student gave none
+        if value is not None and (labelled or bool(np.all(np.abs(value - expected) <= 0.5 * np.abs(expected) + 0.5))):
             unit = max(_unit(c, check) for c, _ in elements)
             return TextAnswer(_plain(value), unit, elements[0][0].where, "", "no vector of this shape was found; "
                               "each number is the closest written value")
@@ -449,7 +472,9 @@ def _part_answer(check: Check, part: Part, content: list[Line], pool: list[Candi
                           how="the part's text")
     if check.kind not in ("number", "expression", "array", "integer"):
         return None
-    own = [c for c in pool if _matches_hints(c, check.hints)]
+    # labelled for this check, unless the label of another check that it could be is nearer to it
+    own = [c for c in pool if _matches_hints(c, check.hints)
+           and not any(_named_later(c, check.hints, o.hints) and _could_be(c, expected[o.reference]) for o in others)]
     # a candidate labelled for another check of the part is that check's, unless its shape cannot be
     # (a 3×2 matrix called ∂L/∂b is the per-step gradients, not the length-2 ∂L/∂b)
     mine = [c for c in pool if c in own or not any(_matches_hints(c, o.hints) and _could_be(c, expected[o.reference])

@@ -215,3 +215,50 @@ def test_an_fbox_holding_inline_math_inside_display_math_is_a_boxed_answer() -> 
     found = candidates([("c.tex", 1, r"\[ x = \fbox{$\begin{pmatrix}-8.455436e-2\\5.173343e-1\end{pmatrix}$} \]")])
     assert [c.emphasis for c in found] == [True]
     assert found[0].value == (pytest.approx(-0.08455436), pytest.approx(0.5173343))
+
+
+def test_mediawiki_headings_items_math_tables_and_definition_labels() -> None:
+    text = ("{{Infobox homework\n| student = A\n}}\n== Problem 3 ==\n=== 3A ===\n# <math>\\gamma = 1</math>: so '''go right'''.\n"
+            "# <math>\\gamma = 0</math>: '''stay'''.\n{| class=\"wikitable\"\n! task !! γ\n|-\n| top || 0.5503\n|}\n"
+            "; Hours : 12<ref>my log</ref>\n[[File:gru.png|thumb|My GRU]]\n[[Category:Homework]]\nend\n")
+    lines = as_markdown("w.txt", text).splitlines()
+    assert len(lines) == len(text.splitlines())
+    assert lines[3:7] == ["## Problem 3", "### 3A", "1. $\\gamma = 1$: so **go right**.", "2. $\\gamma = 0$: **stay**."]
+    assert lines[8] == "| task | γ |" and lines[10] == "| top | 0.5503 |"
+    assert lines[12:15] == ["**Hours**: 12", "![My GRU](gru.png)", ""]
+    parts = placed("w.txt", text, DUKE)
+    assert "so **go right**" in " ".join(parts["3.A.i"]) and "**stay**" in " ".join(parts["3.A.ii"])
+
+
+def test_logseq_blocks_lose_bullets_and_task_markers_and_keep_student_properties() -> None:
+    text = ("title:: HW 5+6\nauthor:: E\n\n- DONE Problem 3 — discount\n\t- 3A — stay: 1; right: 0, 0, 4\n"
+            "\t\tid:: 672c1f0e-8a41-4b7e-9d0c-4f1e2a7b3c55\n\t\t- (iii) γ = 1/2\n\t- LATER check 3C with python\n"
+            "- ## Problem 5\n\t- hours:: 12\n")
+    lines = as_markdown("l.md", text).splitlines()
+    assert len(lines) == len(text.splitlines())
+    assert lines[3:7] == ["Problem 3 — discount", "3A — stay: 1; right: 0, 0, 4", "", "(iii) γ = 1/2"]
+    assert lines[7] == "TODO check 3C with python" and lines[8:10] == ["## Problem 5", "hours: 12"]
+    parts = placed("l.md", text, DUKE)
+    assert parts["3.A.iii"][-1] == "γ = 1/2" and parts["5"] == ["## Problem 5", "hours: 12"]
+
+
+@pytest.mark.parametrize("heading,node,part", [
+    ("EXERCICE 3 -- le facteur d'actualisation", "3", "3"), ("Aufgabe 3(b)", "3.B", "3B"),
+    ("Ejercicio 2.7", "2.7", "2.7"), ("--- 3C --- (je fais 3C avant 3B)", "3.C", "3C"), ("=== Problem 5 ===", "5", "5"),
+    ("1A — when is it stable?", "1.A", "1A"),
+])
+def test_headings_in_other_languages_and_between_rules(heading: str, node: str, part: str) -> None:
+    outline = build_outline([("h.txt", f"intro\n{heading}\nanswer text\n")], DUKE)
+    assert outline.headings[0][1] == node and outline.lines(part)[0][-1].text == "answer text"
+
+
+def test_beamer_frame_titles_are_headings_below_the_sections() -> None:
+    text = ("\\section{Aufgabe 3 -- Diskont}\n\\begin{frame}{Aufgabe 3(a)}\nstay\n\\end{frame}\n"
+            "\\begin{frame}[fragile]{Aufgabe 3(b)}\n$\\gamma = 1/3$\n\\end{frame}\n\\begin{frame}\n\\frametitle{3(d)}\nrare\n")
+    outline = build_outline([("s.tex", text)], DUKE)
+    assert [where for _, where in outline.headings] == ["3", "3.A", "3.B", "3.D"]
+
+
+def test_a_number_inside_a_formula_in_symbols_is_no_value() -> None:
+    found = [c.text for c in candidates([("x", 1, "tanh′(x) = 1 − tanh²(x) peaks; σ′ = σ(x)(1 − σ(x)); / (2*eps) so 0.25")])]
+    assert found == ["0.25"]
