@@ -435,7 +435,7 @@ def _math(latex: str, before: str, source: str, line: int) -> list[Candidate]:
 def _precision(value: Value, text: str) -> tuple[float, int]:
     """The written precision of a number, or the coarsest of a vector's written elements."""
     if type(value) is float:
-        arithmetic = re.sub(r"\\times|\\cdot", "*", text).replace("{", "(").replace("}", ")").replace("^", "**")
+        arithmetic = re.sub(r"\\times|\\cdot", "*", text.rstrip(".,;: ")).replace("{", "(").replace("}", ")").replace("^", "**")
         return decimal_precision(normalise(arithmetic))
     elements = re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", text)
     precisions = [decimal_precision(e) for e in elements]

@@ -451,6 +451,7 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
             continue
         pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
         pool = [c for c in pool if not _given(c, given) and not _POWER.search(c.subject)]
+        pool = [c for index, c in enumerate(pool) if not _evaluated_otherwise(c, pool[index + 1:])]
         values = [c for c in part.checks if c.value]
         for check in values:
             if check.name in answered:
@@ -460,6 +461,21 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
             if answer is not None:
                 found[check.name] = answer
     return found
+
+
+def _evaluated_otherwise(candidate: Candidate, later: list[Candidate]) -> bool:
+    """Whether the student went on, in the same sentence, to evaluate this exact expression to a number
+    it does not equal: in 'γ = exp(−log(110)/99) = exp(−2.0414/99), so γ ≈ 0.9796' the answer the
+    student gives is 0.9796 (log10 taken for ln), not the expression."""
+    if candidate.unit or type(candidate.value) is not float or not candidate.subject:
+        return False
+    for d in later:
+        if d.source != candidate.source or d.line != candidate.line or re.search(r"[.;!?](?:\s|$)|[()]", d.near):
+            return False  # the sentence has ended: "(Sanity check: at γ = 0.9 ...)" evaluates nothing
+        if d.unit and type(d.value) is float and squash(d.subject) == squash(candidate.subject) \
+                and abs(d.value - candidate.value) > d.unit:
+            return True
+    return False
 
 
 def _part_answer(check: Check, part: Part, content: list[Line], pool: list[Candidate], others: list[Check],

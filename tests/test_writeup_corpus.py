@@ -83,9 +83,6 @@ KNOWN = {
     # the central slopes of the student's own (wrong) losses, credit carried forward; the losses are four
     # separate scalars, so the vectors they form are not rebuilt for the carried value
     ("cap5619-hw3/ramirez_hw3_problems.tex", "grad_b_fd"),
-    # "γ = exp(−log(110)/99) = exp(−2.0414/99) ... so γ ≈ 0.9796": the expression is right, the number the
-    # student evaluated it to (with log10) is not; the grader takes the matching expression
-    ("duke-hw5-6/nakamura_hw56_mediawiki.txt", "gamma_C_bottom"),
 }
 
 
