@@ -391,6 +391,7 @@ def expand_macros(preamble: str, body: str) -> str:
             position = m.end()  # a use without its arguments: left as written
             continue
         expanded = re.sub(r"#(\d)", lambda a: args[int(a.group(1)) - 1] if int(a.group(1)) <= len(args) else "", definition)
+        expanded = expanded.replace("\n", " ")  # a definition over several lines takes the use's line
         expanded += "\n" * (body.count("\n", m.start(), end) - expanded.count("\n"))
         body = body[:m.start()] + expanded + body[end:]
         position, expansions = m.start(), expansions + 1

@@ -319,7 +319,7 @@ def _statements(nodes: list) -> list[list[list]]:
 
 
 def _chars_into(node, depth: int, statements: list[list[list]]) -> int:
-    """Split a run of characters at relations (=, <, >) and, outside brackets, at ',' and ';'."""
+    """Split a run of characters at relations (=, <, >) and, outside brackets, at ',', ';' and ':'."""
     start = 0
     chars = node.chars
     pieces: list[tuple[int, str, str]] = []  # (offset, text, what follows it: '', 'rel' or 'cut')
@@ -330,7 +330,7 @@ def _chars_into(node, depth: int, statements: list[list[list]]) -> int:
         kind = ""
         if char in "=<>" or (char == ":" and chars[index + 1:index + 2] == "="):
             kind = "rel"
-        elif char in ",;" and depth <= 0:
+        elif char in ",;:" and depth <= 0:  # "t=1:\ (-0.0701, 0.0701)": a label, then its value
             kind = "cut"
         if kind:
             pieces.append((start, chars[start:index], kind))

@@ -39,6 +39,8 @@ _TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|su
 # a Beamer slide's title, \begin{frame}[options]{Aufgabe 3(a)} or \frametitle{...}: a heading below the sections
 _TEX_FRAME = re.compile(r"^\s*\\(?:begin\{frame\}\s*(?:<[^>]*>)?\s*(?:\[[^\]]*\])?\s*(?:<[^>]*>)?|frametitle)\s*\{")
 _FRAME_LEVEL = 3
+_TEX_SPACING = re.compile(r"\\(?:q?quad|enspace|hfill|normalfont|itshape|bfseries|sffamily|ttfamily|rmfamily|scshape|upshape|"
+                          r"mdseries|small|footnotesize|large|Large)(?![A-Za-z])|\\[,;:! ]|~")
 _TEX_ITEM = re.compile(r"^\s*\\item\s*(?:\[([^\]]*)\])?\s*(.*)$")
 # the exam class's numbered commands, outermost first; \titledquestion{2.7} names its own label
 _EXAM = ("question", "part", "subpart", "subsubpart")
@@ -258,7 +260,15 @@ _DELIMITED = re.compile(r"^\s*(-{2,}|={2,}|\*{3,}|\+{2,}|_{3,})\s*(\w[^|]*?)\s*\
 _POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]", re.IGNORECASE)
 
 
+def _cjk(line: str) -> str:
+    """Chinese, Japanese and Korean problem labels in the words the rest reads: '第3.2题' and '问题 3'
+    are 'Problem 3.2' and 'Problem 3'; a full-width colon is a colon."""
+    line = re.sub(r"第\s*(\d+(?:\.\d+)*)\s*[题題问問]", r"Problem \1", line)
+    return re.sub(r"(?:问题|問題|题目|习题|習題|문제|問)\s*(?=\d)", "Problem ", line).replace("：", ": ")
+
+
 def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
+    line = _cjk(line)
     if m := _DELIMITED.match(line):
         return _titled(m.group(2), 0, tree, m.group(3))
     line = _LEADING_SYMBOLS.sub(r"\1", line)  # "## 🧮 Problem 1", "- ▸ 3A" (Notion), "• (b)"
@@ -317,6 +327,7 @@ def _braced(text: str, start: int) -> str | None:
 def _titled(title: str, level: int, tree: Tree, after: str = "") -> _Heading:
     """A Markdown or LaTeX heading: its title is not an answer, only text after the LaTeX command is.
     A title that says 'Problem' anywhere ('## 3 Problem 3') names a problem, not a part."""
+    title = _TEX_SPACING.sub(" ", title)  # "3.1\quad\normalfont\itshape Forward pass" is "3.1 Forward pass"
     found = _split_heading(title, tree)
     tokens, absolute = found if found else ((), False)
     absolute = absolute or bool(re.search(rf"\b{_PROBLEM_WORD}\b", title, re.IGNORECASE))

@@ -159,6 +159,8 @@ def _given(candidate: Candidate, given: list[np.ndarray]) -> bool:
     return any(value.shape == g.shape and np.allclose(value, g, rtol=1e-9, atol=1e-12) for g in given)
 
 
+# "(sanity value: L = 9.4348270126…)": the handout's own check, pasted in with its question, not an answer
+_HANDOUT_CHECK = re.compile(r"\bsanity value\b", re.IGNORECASE)
 # "γ² = 1/3", "110γ⁹⁹ = 1": the value of a power of the unknown, a step on the way to it, not its answer
 # (an index in parentheses, ŷ^{(1)}, is no power)
 _POWER = re.compile(r"\^\s*\{?\s*-?\d|[²³⁴⁵⁶⁷⁸⁹]")
@@ -288,7 +290,7 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
     plain = re.sub(r"\\gamma\b", "γ", plain)
     plain = re.sub(r"\\[A-Za-z]+|[{}$]", " ", plain)
-    plain = _gamma_first(plain)
+    plain = _gamma_first(_unwrap(plain))
     phrasings = sorted(((p, choice) for choice, ps in check.accepted.items() for p in (choice, *ps)), key=lambda pc: -len(pc[0]))
     rivals = [o for o in others if o.kind == "choice" and o.hints]
     taken = [False] * len(plain)
@@ -321,6 +323,13 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
 
 
 _BOUND = r"\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
+_SOFT_WRAP = re.compile(r"(?<=[^\n]{60})(?<![.:;!?|])\n(?=[ \t]*[a-z0-9(*_$γ])(?![ \t]*(?:\d+|[a-z]|[ivx]+)[.)]\s)")
+
+
+def _unwrap(text: str) -> str:
+    """A paragraph wrapped at a fixed width read as one line: 'for γ above\n1/3 it is to go right'
+    is one clause (a line ending a thought, or a short line like 'γ < 1/3 → left', keeps its break)."""
+    return _SOFT_WRAP.sub(" ", text)
 
 
 def _gamma_first(text: str) -> str:
@@ -450,7 +459,7 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
         if not content:
             continue
         pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
-        pool = [c for c in pool if not _given(c, given) and not _POWER.search(c.subject)]
+        pool = [c for c in pool if not _given(c, given) and not _POWER.search(c.subject) and not _HANDOUT_CHECK.search(c.context)]
         pool = [c for index, c in enumerate(pool) if not _evaluated_otherwise(c, pool[index + 1:])]
         values = [c for c in part.checks if c.value]
         for check in values:
