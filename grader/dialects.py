@@ -64,7 +64,26 @@ def as_markdown(name: str, text: str) -> str:
         lines = [_typst(line) for line in lines]
     if _HTML_TAG.search(text) or _HTML_ENTITY.search(text):
         lines = [_html(line) for line in lines]
+    if "│" in text or "║" in text:
+        lines = _box_drawing(lines)
     return "\n".join(_EQUATION_NUMBER.sub("", line) for line in lines)
+
+
+# --- a table drawn with box-drawing characters (┌─┬─┐ │ ├─┼─┤ └─┴─┘), as a terminal or a chat prints it
+_BOX_RULE = re.compile(r"^\s*([┌├└╔╠╚╒╞╘╓╟╙])[─═┬┼┴╦╬╩╤╪╧╥╫╨]*[┐┤┘╗╣╝╕╡╛╖╢╜]\s*$")
+
+
+def _box_drawing(lines: list[str]) -> list[str]:
+    """Its rows become Markdown rows ('│ a │ b │' is '| a | b |'), the rule under the first row a
+    Markdown separator, the outer rules blank lines."""
+    out = []
+    for line in lines:
+        if m := _BOX_RULE.match(line):
+            columns = len(re.findall(r"[┬┼┴╦╬╩╤╪╧╥╫╨]", line)) + 1
+            out.append("|" + "---|" * columns if m.group(1) in "├╠╞╟" else "")
+        else:
+            out.append(re.sub(r"[│║]", "|", line))
+    return out
 
 
 def _html(line: str) -> str:

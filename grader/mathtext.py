@@ -36,6 +36,7 @@ _BREAKS = {"\\", "quad", "qquad", "implies", "Rightarrow", "Longrightarrow", "th
 _SKIP = {"graderboxed", "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "bigg", "Bigg", "biggl", "biggr",
          "displaystyle", "textstyle", ",", ";", ":", "!", " ", "nonumber", "notag", "mathopen", "mathclose",
          "label", "tag"}
+_TEXT_NUMBER = re.compile(r"\\text(?:bf|rm|it|normal)?\{([-+\d.,/\s]*\d[-+\d.,/\s]*)\}")
 _BINARY = {"cdot": "*", "times": "*", "ast": "*", "div": "/"}
 _FUNCTIONS = {"exp", "ln", "log"}
 _CONTEXT_DB = latexwalker.get_default_latex_context_db()
@@ -369,7 +370,7 @@ _NUMBER = re.compile(r"(?<![\w.^])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\
 _NOT_ANSWERS = re.compile(r"(?:step|steps|time|t\s*=|problem|part|question|layer|layers|figure|fig\.?|table|eq\.?|equation|"
                           r"page|section|state|states|line|cell|epoch|epochs|row|column|item|x|h|hw|homework)\s*\(?$",
                           re.IGNORECASE)
-_CLAUSE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\\$\d])|\n\s*\n|;|,\s+(?=[^\d\s+\-.])|\n(?=\s*[-*+]\s)")
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\\$\d`#])|\n\s*\n|;|,\s+(?=[^\d\s+\-.])|\n(?=\s*[-*+]\s)")
 
 
 def normalise(text: str) -> str:
@@ -402,6 +403,8 @@ def candidates(lines: list[tuple[str, int, str]]) -> list[Candidate]:
         prose = text[position:m.start()]
         found += _prose(prose, position, locate)
         latex = next(g for g in (m.group("a"), m.group("b"), m.group("c"), m.group("d"), m.group("e")) if g is not None)
+        latex = latex.replace("$", "") if m.group("e") is None else latex  # \[ x = \fbox{\textbf{$1$}} \]
+        latex = _TEXT_NUMBER.sub(r"\\mathbf{\1}", latex)  # \textbf{1/4} in math is a number in bold, not words
         found += _math(latex, _tail(prose), *locate(m.start()))
         position = m.end()
     found += _prose(text[position:], position, locate)

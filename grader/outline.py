@@ -39,6 +39,8 @@ _TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|su
 # a Beamer slide's title, \begin{frame}[options]{Aufgabe 3(a)} or \frametitle{...}: a heading below the sections
 _TEX_FRAME = re.compile(r"^\s*\\(?:begin\{frame\}\s*(?:<[^>]*>)?\s*(?:\[[^\]]*\])?\s*(?:<[^>]*>)?|frametitle)\s*\{")
 _FRAME_LEVEL = 3
+# a titled box, \begin{tcolorbox}[ans, title=Answer 1(A)] or \begin{mdframed}[frametitle={3(B)}]: a heading
+_TEX_BOX = re.compile(r"^\s*\\begin\{[A-Za-z]+\*?\}\s*\[[^\]]*?\b(?:title|frametitle)\s*=\s*(?:\{([^{}]*)\}|([^,\]]*))[^\]]*\]\s*(.*)$")
 _TEX_SPACING = re.compile(r"\\(?:q?quad|enspace|hfill|normalfont|itshape|bfseries|sffamily|ttfamily|rmfamily|scshape|upshape|"
                           r"mdseries|small|footnotesize|large|Large)(?![A-Za-z])|\\[,;:! ]|~")
 _TEX_ITEM = re.compile(r"^\s*\\item\s*(?:\[([^\]]*)\])?\s*(.*)$")
@@ -224,9 +226,12 @@ class _State:
             found = self._place(tokens, strength, exact)
             if found is not None:
                 return found
-        # "**2.7**" under "## Problem 2.7": the label names the part the text is already in
+        # "**2.7**" under "## Problem 2.7": the label names the part the text is already in; a sure
+        # heading naming a part the text is inside of ("Answer 3(A)" after the handout's "(iii) For which
+        # γ ...") goes back to it
         here = self.tree.resolve((), tokens, exact=True) or self.tree.resolve((), tokens)
-        return here if here is not None and here == self.path else None
+        inside = here is not None and (here == self.path or (strength == STRONG and here == self.path[:len(here)]))
+        return here if inside else None
 
     def _place(self, tokens: tuple[str, ...], strength: int, exact: bool) -> Path_ | None:
         tree, path = self.tree, self.path
@@ -280,6 +285,8 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
         return _titled(m.group(2), len(m.group(1)), tree)
     if (m := _TEX_HEADING.match(line)) and (title := _braced(line, m.end())) is not None:
         return _titled(title, _TEX_LEVELS[m.group(1)], tree, line[m.end() + len(title) + 1:].strip())
+    if m := _TEX_BOX.match(line):
+        return _titled(m.group(1) or m.group(2), 0, tree, m.group(3))
     if (m := _TEX_FRAME.match(line)) and (title := _braced(line, m.end())) is not None:
         return _titled(title, _FRAME_LEVEL, tree, line[m.end() + len(title) + 1:].strip())
     if following and _SETEXT.match(following) and line.strip() and not previous.strip():

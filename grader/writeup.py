@@ -34,6 +34,8 @@ WRITEUP_SUFFIXES = (".md", ".markdown", ".txt", ".tex")
 MAX_WRITEUP_CHARS = 400_000
 MAX_CONSIDERED = 12
 _TEX_COMMENT = re.compile(r"(?<!\\)%.*$", re.MULTILINE)
+_TEX_INLINE_BOX = re.compile(r"\\tcbox\s*\[[^\]]*\]")
+_TEX_COLOUR = re.compile(r"\\(?:color|colorbox|pagecolor)\s*(?:\[[^\]]*\])?\s*\{[^{}]*\}")
 _AGAINST = re.compile(r"\b(not|never|worse|suboptimal|instead of|rather than|than|over|vs\.?|versus)\s*$", re.IGNORECASE)
 _AGAINST_AFTER = re.compile(r"^\s*(is|would be)?\s*(not|worse|suboptimal|loses|less)\b", re.IGNORECASE)
 
@@ -83,7 +85,10 @@ def _tex_body(text: str) -> str:
     begin = text.find("\\begin{document}")
     if begin >= 0:
         text = "\n" * text.count("\n", 0, begin) + text[begin + len("\\begin{document}"):]
-    return expand_macros(preamble, text.split("\\end{document}")[0])
+    body = expand_macros(preamble, text.split("\\end{document}")[0])
+    # an inline answer box's options ("\tcbox[colback=yellow!20, left=2pt]{right}", often inside a
+    # macro) and colours ("\color{black!75}") hold numbers and words that are not the student's
+    return _TEX_COLOUR.sub("", _TEX_INLINE_BOX.sub(r"\\fbox", body))
 
 
 def _markdown_cells(text: str, name: str) -> list[tuple[str, str]]:
@@ -282,6 +287,9 @@ _AFTER_CUE = re.compile(r"^\W*(is|are|would be|will be)?\s*(the\s+)?(optimal|bes
                         r"the optimal|chosen)\b", re.IGNORECASE)
 
 
+_VALUED = re.compile(r"\s*(?:[:=]\s*)?[-+−]?\d")
+
+
 def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     """The choice a part's text concludes: the phrasing with a decision word next to it ("so right",
     "right is optimal", "→ stay"), emphasised, not argued against ("right is better than stay"
@@ -309,6 +317,7 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
             score += 3 if re.search(r"(\*\*|__)\s*$", before) else 0
             score += 3 if _BEFORE_CUE.search(before) or _AFTER_CUE.search(after) else 0
             score -= 5 if _AGAINST.search(before) or _AGAINST_AFTER.search(after) else 0
+            score -= 5 if _VALUED.match(after) else 0  # "left 0.5, right 0.75", "left : 0 + γ": a return, no choice
             hits.append((score, choice, m.group(0), m.start()))
     if not hits:
         return None
@@ -323,7 +332,8 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
 
 
 _BOUND = r"\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
-_SOFT_WRAP = re.compile(r"(?<=[^\n]{60})(?<![.:;!?|])\n(?=[ \t]*[a-z0-9(*_$γ])(?![ \t]*(?:\d+|[a-z]|[ivx]+)[.)]\s)")
+_SOFT_WRAP = re.compile(r"(?<=[^\n]{60})(?<![.:;!?|)])\n(?=[ \t]*[a-z0-9(*_$γ])(?![ \t]*(?:\d+|[a-z]|[ivx]+)[.)]\s)"
+                        r"(?![ \t]*(?:γ|gamma|y)\s*[<>≤≥])")
 
 
 def _unwrap(text: str) -> str:
@@ -376,7 +386,7 @@ def _hint_pattern(hint: str) -> str:
 # hard-wrapped lines go on with their sentence; a blank line, a list item, a line that opens a new
 # condition ("For γ above 1/3: right"), a LaTeX row or ';' end it
 _SENTENCE_END = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+•]|\(?(?:\d+|[A-Za-z]|[ivx]+)[.)])\s)|"
-                           r"\n(?=\s*(?:for|if|when|whenever)\s+(?:γ|gamma)\b)|\\\\|;|\.(?=\s|$)", re.IGNORECASE)
+                           r"\n(?=\s*(?:for|if|when|whenever)\s+(?:γ|gamma)\b)|\n(?=\s*(?:γ|gamma|y)\s*[<>≤≥])|\\\\|;|\.(?=\s|$)", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,:\n]|\b(?:and|but|while|whereas|otherwise)\b", re.IGNORECASE)
 
 
@@ -453,12 +463,14 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
     sharing: dict[object, list[Check]] = {}
     for part in rubric.parts:
         sharing.setdefault(group[part.id], []).extend(c for c in part.checks if c.value)
+    commas = _decimal_commas("\n".join(line.text for lines, _ in texts.values() for line in lines))
     for part in rubric.parts:
         lines, _ = texts[part.id]
         content = _content(lines)
         if not content:
             continue
-        pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
+        read = (lambda text: _points(_ocr_digits(text))) if commas else _ocr_digits
+        pool = [c for c in candidates([(l.source, l.number, read(l.text)) for l in content]) if finite(c.value)]
         pool = [c for c in pool if not _given(c, given) and not _POWER.search(c.subject) and not _HANDOUT_CHECK.search(c.context)]
         pool = [c for index, c in enumerate(pool) if not _evaluated_otherwise(c, pool[index + 1:])]
         values = [c for c in part.checks if c.value]
@@ -470,6 +482,31 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
             if answer is not None:
                 found[check.name] = answer
     return found
+
+
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])\d+,\d{4,}(?![\d,])")  # 9,434827: four or more digits, no thousands
+_DECIMAL_POINT = re.compile(r"(?<![\d.,])\d+\.\d{4,}(?![\d.])")
+
+
+# "O.047780", "0.9400ll", "11O": a number as OCR reads it, letters O, l and I for digits
+_OCR_NUMBER = re.compile(r"(?<![\w.])(?=[\dOlI.]*\d[\dOlI.]*\d)(?=[\dOlI.]*[OlI])[\dOlI]*\.?[\dOlI]+(?![\w])")
+
+
+def _ocr_digits(text: str) -> str:
+    return _OCR_NUMBER.sub(lambda m: m.group(0).replace("O", "0").replace("l", "1").replace("I", "1"), text)
+
+
+def _decimal_commas(text: str) -> bool:
+    """Whether the write-up writes decimals with a comma, as most of Europe does ('L = 9,434827',
+    vectors '(−1,000846; 1,005173)'): more such numbers than ones with a point."""
+    commas = len(_DECIMAL_COMMA.findall(text))
+    return commas >= 2 and commas > len(_DECIMAL_POINT.findall(text))
+
+
+def _points(text: str) -> str:
+    """Decimal commas as points, and the semicolons that then separate a vector's entries as commas."""
+    text = re.sub(r"(?<=\d),(?=\d)", ".", text)
+    return re.sub(r"([(\[])([^()\[\]]*;[^()\[\]]*)([)\]])", lambda m: m.group(1) + m.group(2).replace(";", ",") + m.group(3), text)
 
 
 def _evaluated_otherwise(candidate: Candidate, later: list[Candidate]) -> bool:
@@ -505,7 +542,10 @@ def _part_answer(check: Check, part: Part, content: list[Line], pool: list[Candi
     mine = [c for c in pool if c in own or not any(_matches_hints(c, o.hints) and _could_be(c, expected[o.reference])
                                                     for o in others)]
     targets = [("the expected value", expected[check.reference])]
-    targets += [(f"the misconception “{m.name}”", expected[m.expected]) for m in check.misconceptions]
+    # the larger misconceptions first: a whole 3×2 matrix of per-step gradients is better evidence than
+    # its last row, which also matches "the last step's contribution only"
+    wrong = sorted(check.misconceptions, key=lambda m: -np.size(np.asarray(expected[m.expected], dtype=object)))
+    targets += [(f"the misconception “{m.name}”", expected[m.expected]) for m in wrong]
     carried = _carried_target(check, earlier)
     if carried is not None:
         targets.append(("the value carried forward from your earlier answers", carried))

@@ -262,3 +262,16 @@ def test_beamer_frame_titles_are_headings_below_the_sections() -> None:
 def test_a_number_inside_a_formula_in_symbols_is_no_value() -> None:
     found = [c.text for c in candidates([("x", 1, "tanh′(x) = 1 − tanh²(x) peaks; σ′ = σ(x)(1 − σ(x)); / (2*eps) so 0.25")])]
     assert found == ["0.25"]
+
+
+def test_chinese_labels_tcolorbox_titles_and_latex_spacing_in_titles() -> None:
+    text = "## 问题 3：折扣因子\n### 第3题 (B)\nγ = 1/3\n"
+    assert [where for _, where in build_outline([("c.md", text)], DUKE).headings] == ["3", "3.B"]
+    tex = ("\\section*{Problem 3}\n\\begin{tcolorbox}[ans, title=Answer 3(A)]\nright\n\\end{tcolorbox}\n"
+           "\\subsection*{3.2\\quad\\normalfont\\itshape Central differences}\nL = 9.43\n")
+    assert [where for _, where in build_outline([("t.tex", tex)], DUKE + HW3).headings] == ["3", "3.A", "3.2"]
+
+
+def test_box_drawing_tables_become_markdown_rows() -> None:
+    text = "┌────┬────┐\n│ a  │ b  │\n├────┼────┤\n│ 1  │ 2  │\n└────┴────┘"
+    assert as_markdown("b.txt", text).split("\n") == ["", "| a  | b  |", "|---|---|", "| 1  | 2  |", ""]

@@ -82,3 +82,41 @@ def test_a_power_of_gamma_is_a_step_not_the_answer(tmp_path: Path, expected, tex
     read_answers(Submission("duke-hw5-6", "p", path, (), (), (path,)), RUBRIC, expected.values, outcome)
     check = next(c for p in score_submission(RUBRIC, expected, outcome) for c in p.checks if c.name == "gamma_B")
     assert check.status == status and got in check.got, (check.status, check.got, check.message)
+
+
+def checks_of(tmp_path: Path, expected, name: str, text: str, rubric=RUBRIC) -> dict:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    outcome = RunOutcome(finished=True, ran_code=False)
+    read_answers(Submission(rubric.assignment, "s", path, (), (), (path,)), rubric, expected.values, outcome)
+    return {c.name: c for p in score_submission(rubric, expected, outcome) for c in p.checks}
+
+
+def test_a_choice_followed_by_its_return_is_no_conclusion(tmp_path: Path, expected) -> None:
+    text = ("## Problem 3\n\n### 3B\n\ny = 1/3\n  y < 1/3 : left is better\n  y > 1/3 : right is better\n"
+            "  check y = 0.5 : left 0.5 , right 0.75\n")
+    got = policies(tmp_path, expected, text)
+    assert got["policy_B_below"][0] == "correct" and got["policy_B_above"][0] == "correct", got
+
+
+def test_a_condition_wrapped_onto_the_next_line_stays_with_its_choice(tmp_path: Path, expected) -> None:
+    text = ("## Problem 3\n\n### 3B\n\nThey are equal at γ = 1/3. Checking one value on each side, I find that\n"
+            "for γ below 1/3 the best choice is to **go left**, and for γ above\n1/3 it is to **go right**.\n")
+    got = policies(tmp_path, expected, text)
+    assert got["policy_B_below"][0] == "correct" and got["policy_B_above"][0] == "correct", got
+
+
+def test_an_expression_evaluated_to_another_number_is_marked_by_that_number(tmp_path: Path, expected) -> None:
+    text = ("## Problem 3\n\n### 3C\n\n- top: $6\\gamma^3 = 1 \\Rightarrow \\gamma = 6^{-1/3}$, so γ ≈ 0.5503.\n"
+            "- bottom: $110\\gamma^{99} = 1 \\Rightarrow \\gamma = \\exp(-\\log(110)/99) = \\exp(-0.02062)$, so γ ≈ 0.9796.\n")
+    checks = checks_of(tmp_path, expected, "c.md", text)
+    assert checks["gamma_C_top"].status == "correct", checks["gamma_C_top"].message
+    assert checks["gamma_C_bottom"].status == "incorrect" and checks["gamma_C_bottom"].got.startswith("0.979")
+
+
+def test_decimal_commas_ocr_digits_and_box_drawing_tables(tmp_path: Path, expected) -> None:
+    text = ("Esercizio 3\n\n(B) γ = 3γ², quindi γ = 1/3 = 0,3333\n\n(C)\n┌──────┬──────────┐\n│ task │ γ │\n"
+            "├──────┼──────────┤\n│ top  │ 0,5503   │\n│ bottom │ 11O^(-1/99) ≈ 0,9536 │\n└──────┴──────────┘\n")
+    checks = checks_of(tmp_path, expected, "e.txt", text)
+    assert [checks[n].status for n in ("gamma_B", "gamma_C_top", "gamma_C_bottom")] == ["correct"] * 3, \
+        [(n, checks[n].message) for n in ("gamma_B", "gamma_C_top", "gamma_C_bottom")]
