@@ -287,7 +287,7 @@ _AFTER_CUE = re.compile(r"^\W*(is|are|would be|will be)?\s*(the\s+)?(optimal|bes
                         r"the optimal|chosen)\b", re.IGNORECASE)
 
 
-_VALUED = re.compile(r"\s*(?:[:=]\s*)?[-+−]?\d")
+_VALUED = re.compile(r"\s*(?:[:=]|[^\W\d]{1,6}\b)?\s*[:=]?\s*[-+−]?\d")  # "left 0.5", "left: 0", "left gives 0.5"
 
 
 def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
@@ -317,7 +317,7 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
             score += 3 if re.search(r"(\*\*|__)\s*$", before) else 0
             score += 3 if _BEFORE_CUE.search(before) or _AFTER_CUE.search(after) else 0
             score -= 5 if _AGAINST.search(before) or _AGAINST_AFTER.search(after) else 0
-            score -= 5 if _VALUED.match(after) else 0  # "left 0.5, right 0.75", "left : 0 + γ": a return, no choice
+            score -= 5 if _VALUED.match(after) else 0  # a return, no choice
             hits.append((score, choice, m.group(0), m.start()))
     if not hits:
         return None
