@@ -56,6 +56,10 @@ def as_markdown(name: str, text: str) -> str:
         lines = _asciidoc(lines)
     elif _RST_MARKERS.search(text) or _has_overlined_title(lines) or _has_rst_underline(lines):
         lines = _rst(lines)
+    if sum(bool(_TEXTILE_HEADING.match(line)) for line in lines) >= 2:
+        lines = _textile(lines)
+    if len(_BBCODE.findall(text)) >= 4:
+        lines = _bbcode(lines)
     if _CALLOUT.search(text):
         lines = _obsidian(lines)
     if "```{math}" in text:
@@ -195,6 +199,39 @@ def _org(lines: list[str]) -> list[str]:
                 out.append("#" * min(len(m.group(1)), 6) + " " + title)
         else:
             out.append(line)
+    return out
+
+
+# --- Textile (Redmine, Textpattern): "h2. Problem 3" headings, *strong*, |_. header cells |, !image!
+_TEXTILE_HEADING = re.compile(r"^h([1-6])(?:\([^)]*\))?\.\s+(.*)$")
+
+
+def _textile(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        if m := _TEXTILE_HEADING.match(line):
+            line = "#" * int(m.group(1)) + " " + m.group(2)
+        else:
+            line = re.sub(r"^(?:p|bq|div)(?:\([^)]*\))?\.\s+", "", line)
+        line = line.replace("|_.", "|")
+        line = re.sub(r"!([^\s!][^!]*\.(?:png|jpe?g|gif|svg|pdf))(?:\([^)]*\))?!", r"![](\1)", line, flags=re.IGNORECASE)
+        line = re.sub(r"@([^@\n]+)@", r"`\1`", line)
+        out.append(re.sub(r"(?<![*\w])\*(\S(?:[^*\n]*?\S)?)\*(?![*\w])", r"**\1**", line))
+    return out
+
+
+# --- BBCode (forum posts): [b]3.1[/b], [u], [size=150], [quote]...[/quote], [list][*], [code], [img]
+_BBCODE = re.compile(r"\[/?(?:b|i|u|s|quote|list|code|size|color|url|img|center|\*)(?:=[^\]]*)?\]", re.IGNORECASE)
+
+
+def _bbcode(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        line = re.sub(r"\[img\]([^\[]*)\[/img\]", r"![](\1)", line, flags=re.IGNORECASE)
+        line = re.sub(r"\[(?:b|u)\](.*?)\[/(?:b|u)\]", r"**\1**", line, flags=re.IGNORECASE)
+        line = re.sub(r"^\s*\[\*\]\s*", "- ", line)
+        line = re.sub(r"\[/?code(?:=[^\]]*)?\]", "```", line, flags=re.IGNORECASE)
+        out.append(_BBCODE.sub("", line))
     return out
 
 

@@ -36,6 +36,7 @@ _BREAKS = {"\\", "quad", "qquad", "implies", "Rightarrow", "Longrightarrow", "th
 _SKIP = {"graderboxed", "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "bigg", "Bigg", "biggl", "biggr",
          "displaystyle", "textstyle", ",", ";", ":", "!", " ", "nonumber", "notag", "mathopen", "mathclose",
          "label", "tag"}
+_TAG = re.compile(r"\\(?:tag|label)\*?\s*\{[^{}]*\}")
 _TEXT_NUMBER = re.compile(r"\\text(?:bf|rm|it|normal)?\{([-+\d.,/\s]*\d[-+\d.,/\s]*)\}")
 _BINARY = {"cdot": "*", "times": "*", "ast": "*", "div": "/"}
 _FUNCTIONS = {"exp", "ln", "log"}
@@ -405,6 +406,7 @@ def candidates(lines: list[tuple[str, int, str]]) -> list[Candidate]:
         latex = next(g for g in (m.group("a"), m.group("b"), m.group("c"), m.group("d"), m.group("e")) if g is not None)
         latex = latex.replace("$", "") if m.group("e") is None else latex  # \[ x = \fbox{\textbf{$1$}} \]
         latex = _TEXT_NUMBER.sub(r"\\mathbf{\1}", latex)  # \textbf{1/4} in math is a number in bold, not words
+        latex = _TAG.sub(" ", latex)  # \tag{3.2} numbers the equation; it is no factor of its value
         found += _math(latex, _tail(prose), *locate(m.start()))
         position = m.end()
     found += _prose(text[position:], position, locate)

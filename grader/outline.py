@@ -39,6 +39,7 @@ _TEX_HEADING = re.compile(r"^\s*\\(section|subsection|subsubsection|paragraph|su
 # a Beamer slide's title, \begin{frame}[options]{Aufgabe 3(a)} or \frametitle{...}: a heading below the sections
 _TEX_FRAME = re.compile(r"^\s*\\(?:begin\{frame\}\s*(?:<[^>]*>)?\s*(?:\[[^\]]*\])?\s*(?:<[^>]*>)?|frametitle)\s*\{")
 _FRAME_LEVEL = 3
+_TEX_TAG = re.compile(r"\\tag\*?\{([^{}]*)\}")
 # a titled box, \begin{tcolorbox}[ans, title=Answer 1(A)] or \begin{mdframed}[frametitle={3(B)}]: a heading
 _TEX_BOX = re.compile(r"^\s*\\begin\{[A-Za-z]+\*?\}\s*\[[^\]]*?\b(?:title|frametitle)\s*=\s*(?:\{([^{}]*)\}|([^,\]]*))[^\]]*\]\s*(.*)$")
 _TEX_SPACING = re.compile(r"\\(?:q?quad|enspace|hfill|normalfont|itshape|bfseries|sffamily|ttfamily|rmfamily|scshape|upshape|"
@@ -174,7 +175,7 @@ class Tree:
 
 def _label_tokens(label: str, tree: Tree) -> tuple[tuple[str, ...], bool] | None:
     """A heading's label as components, and whether a keyword like 'Problem' makes it absolute."""
-    text = label.strip().strip("*_").strip()
+    text = re.sub(r"(?<=\d),(?=\d)", ".", label.strip().strip("*_").strip())  # "**4,3**" is 4.3 (a decimal comma)
     keyword = re.match(rf"^{_KEYWORD}\s*", text, re.IGNORECASE)
     absolute = False
     if keyword:
@@ -203,6 +204,7 @@ class _State:
     listed: int = 0  # the number of the last plain "2." or "b)" that was read as a list item, not a heading
     top_level: int = 0  # the Markdown/LaTeX level of the last heading that opened a problem
     last_level: int = 0  # ... and of the last labelled heading
+    numbered: dict[str, Path_] = field(default_factory=dict)  # "2.\tProblem 2.7": the student's own number 2 -> 2.7
 
     def enter(self, heading: "_Heading", target: Path_ | None) -> Path_ | None:
         """Move to a heading's part. A heading without a label ("## Appendix") at a problem's level
@@ -222,6 +224,8 @@ class _State:
         """Where a heading goes: exact labels before ones matched by ordinal, deeper before higher."""
         if absolute:
             return self.tree.resolve((), tokens, exact=True) or self.tree.resolve((), tokens)
+        if (following := self._next_sibling(tokens)) is not None:
+            return following
         for exact in (True, False):
             found = self._place(tokens, strength, exact)
             if found is not None:
@@ -232,6 +236,19 @@ class _State:
         here = self.tree.resolve((), tokens, exact=True) or self.tree.resolve((), tokens)
         inside = here is not None and (here == self.path or (strength == STRONG and here == self.path[:len(here)]))
         return here if inside else None
+
+    def _next_sibling(self, tokens: tuple[str, ...]) -> Path_ | None:
+        """'(b)' just after the part an '(a)' was placed in, 3A.i, is its next sibling 3A.ii, in the
+        student's own numbering style, before the rubric's exact 'B' one level up."""
+        if len(tokens) != 1 or len(self.path) < 2 or tokens[0].isdigit() != self.path[-1].isdigit():
+            return None
+        parent, here = self.path[:-1], self.path[-1]
+        found = self.tree.resolve(parent, tokens)
+        ordinal = self.tree.ordinal(parent, here)
+        own_style = ord(tokens[0].lower()) - 96 if len(tokens[0]) == 1 and tokens[0].isalpha() else None
+        if found is None or found[-1] == tokens[0] or self.tree.ordinal(parent, found[-1]) != ordinal + 1:
+            return None
+        return found if own_style == ordinal + 1 else None
 
     def _place(self, tokens: tuple[str, ...], strength: int, exact: bool) -> Path_ | None:
         tree, path = self.tree, self.path
@@ -412,6 +429,7 @@ def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
             closer = "$$" if opener == "$$" else "\\]" if opener == "\\[" else opener.replace("begin", "end")
             if closer in raw[m.end():]:
                 closer = ""
+            placed = _tagged(lines, index, closer, name, state, outline) or placed
             _add(outline, placed, Line(name, number, raw))
             continue
         if name.lower().endswith(".txt") and (_PAGE_FURNITURE.match(raw) or raw.strip() in running):
@@ -423,6 +441,19 @@ def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
         if _SETEXT.match(raw) and index and lines[index - 1].strip():
             continue
         placed = _read_line(name, number, raw, lines, index, state, outline, placed)
+
+
+def _tagged(lines: list[str], index: int, closer: str, name: str, state: _State, outline: Outline) -> Path_ | None:
+    """The part a displayed equation names with \\tag{3.2} (or \\tag{3.2'}): a student who tags each result
+    with its part gives no other heading, and the prose after it answers that part too."""
+    end = next((j for j in range(index + 1, len(lines)) if closer in lines[j]), len(lines) - 1) if closer else index
+    m = _TEX_TAG.search("\n".join(lines[index:end + 1]))
+    parsed = _label_tokens(m.group(1).rstrip("'′* "), state.tree) if m else None
+    target = state.place(parsed[0], STRONG, True) if parsed and len(parsed[0]) > 1 else None
+    if target is not None:
+        state.path = target
+        outline.headings.append((Line(name, index + 1, lines[index], True), ".".join(target)))
+    return target
 
 
 def _running_headers(lines: list[str]) -> set[str]:
@@ -543,6 +574,13 @@ def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, s
     if found and found.level and state.top_level and found.level <= state.top_level:
         found = replace(found, absolute=True)  # "## 4" at the level of "## Problem 3" is problem 4
     target = state.place(found.tokens, found.strength, found.absolute) if found and found.tokens else None
+    if found and target is None and len(found.tokens) == 2 and found.tokens[0] in state.numbered:
+        # "4.1\tHours: ..." under "4.\tProblem 5": the student's outline numbers, not part 4.1; the first
+        # sub-item of their item 4 is part 5A, and one of a part without sub-parts is text in it
+        target = state.tree.resolve(state.numbered[found.tokens[0]], found.tokens[1:])
+        found = found if target is not None else None
+    elif found and target is not None and len(target) <= 2 and (n := re.match(rf"\s*(\d+)[.)]\s+{_PROBLEM_WORD}\b", raw, re.I)):
+        state.numbered[n.group(1)] = target
     if found is not None and found.strength == WEAK and len(found.tokens) == 1:
         target = _list_item(found.tokens[0], target, state)
     elif found is not None:

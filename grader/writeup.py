@@ -133,10 +133,11 @@ def _matches_hints(candidate: Candidate, hints: tuple[str, ...]) -> bool:
 
 def _hint_span(candidate: Candidate, hints: tuple[str, ...]) -> tuple[int, int]:
     """Where in the squashed label the hint that ends last lies ((-1, -1): none; past the end for the
-    symbol the number is said to equal)."""
+    symbol the number is said to equal, or one that holds the hint: ∂L/∂b ≈ (L(b+ε) − L(b))/ε = ...)."""
     label, subject = squash(candidate.label), squash(candidate.subject)
-    spans = [(len(label) + 1, len(label) + 1) if h == subject else (label.rfind(h), label.rfind(h) + len(h))
-             for h in map(squash, hints) if h and (h == subject or (len(h) > 1 and h in label))]
+    spans = [(len(label) + 1, len(label) + 1) if h == subject or (len(h) > 1 and h in subject)
+             else (label.rfind(h), label.rfind(h) + len(h))
+             for h in map(squash, hints) if h and (h == subject or (len(h) > 1 and (h in label or h in subject)))]
     return max(spans, key=lambda span: span[1], default=(-1, -1))
 
 
@@ -298,13 +299,15 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
     plain = re.sub(r"\\gamma\b", "γ", plain)
     plain = re.sub(r"\\[A-Za-z]+|[{}$]", " ", plain)
-    plain = _gamma_first(_unwrap(plain))
+    # a line with a dotted leader ("best choice for γ above 1/3 ........ right") is a sentence of its own
+    plain = _gamma_first(_unwrap(re.sub(r"(?:\.{3,}|…+)[ \t]*(.*?)[ \t]*$", r" : \1.", plain, flags=re.MULTILINE)))
     phrasings = sorted(((p, choice) for choice, ps in check.accepted.items() for p in (choice, *ps)), key=lambda pc: -len(pc[0]))
     rivals = [o for o in others if o.kind == "choice" and o.hints]
     taken = [False] * len(plain)
     hits: list[tuple[float, str, str, int]] = []
     for phrase, choice in phrasings:
-        for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", plain, re.IGNORECASE):
+        # "staying is optimal": the phrasing with an ending of its verb
+        for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?:s|ing|ed)?(?![\w-])", plain, re.IGNORECASE):
             if any(taken[m.start():m.end()]):
                 continue
             taken[m.start():m.end()] = [True] * (m.end() - m.start())
@@ -315,7 +318,10 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
             before, after = plain[max(0, m.start() - 30):m.start()], plain[m.end():m.end() + 30]
             score = m.start() / max(len(plain), 1)
             score += 3 if re.search(r"(\*\*|__)\s*$", before) else 0
-            score += 3 if _BEFORE_CUE.search(before) or _AFTER_CUE.search(after) else 0
+            cued = bool(_BEFORE_CUE.search(before) or _AFTER_CUE.search(after))
+            if len(m.group(0)) > len(phrase) and not cued:
+                continue  # an ending counts only with a decision next to it: not "the 1 from staying"
+            score += 3 if cued else 0
             score -= 5 if _AGAINST.search(before) or _AGAINST_AFTER.search(after) else 0
             score -= 5 if _VALUED.match(after) else 0  # a return, no choice
             hits.append((score, choice, m.group(0), m.start()))
@@ -332,14 +338,26 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
 
 
 _BOUND = r"\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
-_SOFT_WRAP = re.compile(r"(?<=[^\n]{60})(?<![.:;!?|)])\n(?=[ \t]*[a-z0-9(*_$γ])(?![ \t]*(?:\d+|[a-z]|[ivx]+)[.)]\s)"
-                        r"(?![ \t]*(?:γ|gamma|y)\s*[<>≤≥])")
+_WRAPPED_NEXT = re.compile(r"(?![ \t]*(?:\d+|[a-z]|[ivx]+)[.)]\s)[ \t]*[a-z0-9(*_$γ]")
+_CONDITION_LINE = re.compile(r"[ \t]*(?:γ|gamma|y)\s*[<>≤≥]")
 
 
 def _unwrap(text: str) -> str:
-    """A paragraph wrapped at a fixed width read as one line: 'for γ above\n1/3 it is to go right'
-    is one clause (a line ending a thought, or a short line like 'γ < 1/3 → left', keeps its break)."""
-    return _SOFT_WRAP.sub(" ", text)
+    """A paragraph wrapped at a fixed width read as one line: 'for γ above\n1/3 it is to go right' is
+    one clause. A line that ends a thought, a short line ('γ < 1/3 → left'), a line of aligned
+    columns or dotted leaders, and a line that opens a condition keep their breaks."""
+    lines = text.split("\n")
+    out = lines[:1]
+    for line in lines[1:]:
+        previous = out[-1]
+        wrapped = (len(previous) >= 60 and not re.search(r"[.:;!?|)]\s*$", previous)
+                   and not re.search(r"\.{4,}|\S {3,}\S", previous)
+                   and _WRAPPED_NEXT.match(line) and not _CONDITION_LINE.match(line))
+        if wrapped:
+            out[-1] = previous + " " + line.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _gamma_first(text: str) -> str:

@@ -275,3 +275,30 @@ def test_chinese_labels_tcolorbox_titles_and_latex_spacing_in_titles() -> None:
 def test_box_drawing_tables_become_markdown_rows() -> None:
     text = "┌────┬────┐\n│ a  │ b  │\n├────┼────┤\n│ 1  │ 2  │\n└────┴────┘"
     assert as_markdown("b.txt", text).split("\n") == ["", "| a  | b  |", "|---|---|", "| 1  | 2  |", ""]
+
+
+def test_textile_and_bbcode_headings_and_bold_labels() -> None:
+    textile = "h2. Problem 3 -- BPTT\n\nh3. 3.2 Differences\n\n|_. b1 |_. b2 |\n| 9.43 | 9.44 |\n!fig.png!\n"
+    assert as_markdown("t.txt", textile).splitlines()[:5] == ["## Problem 3 -- BPTT", "", "### 3.2 Differences", "",
+                                                              "| b1 | b2 |"]
+    bbcode = ("[size=150][b]Problem 4[/b][/size]\n[u]4.1[/u] the matrix W\n[list]\n[*]one\n[/list]\n"
+              "[b]4,3[/b] the cell state\n[code]\nL = 9.43\n[/code]\n")
+    lines = as_markdown("b.txt", bbcode).splitlines()
+    assert lines[:4] == ["**Problem 4**", "**4.1** the matrix W", "", "- one"] and lines[6:9] == ["```", "L = 9.43", "```"]
+    assert [where for _, where in build_outline([("b.txt", bbcode)], HW3).headings] == ["4", "4.1", "4.3"]
+
+
+def test_an_equation_tagged_with_a_part_opens_it() -> None:
+    text = ("\\begin{equation}\nL = 9.4348 \\tag{3.1}\n\\end{equation}\nwhich matches the sanity value.\n"
+            "\\[ \\frac{\\partial L}{\\partial b} = (-0.0846, 0.5173) \\tag{3.2'} \\]\nfrom central differences\n")
+    parts = placed("t.tex", text, HW3)
+    assert "which matches the sanity value." in parts["3.1"] and "from central differences" in parts["3.2"]
+    assert [c.value for c in candidates([("t", 1, "\\[ L = 9.4348 \\tag{3.1} \\]")])] == [9.4348]
+
+
+def test_letters_continue_a_roman_numbered_part_and_word_outline_numbers_follow_their_problem() -> None:
+    text = "## 3(A)\n\n(a) γ = 1: **right**\n\n(b) γ = 0: **stay**\n\n(c) γ = 1/2\n\n## 3(B)\n"
+    assert [where for _, where in build_outline([("k.md", text)], DUKE).headings] == ["3.A", "3.A.i", "3.A.ii", "3.A.iii", "3.B"]
+    outline = "2.\tProblem 2.7 – Captions\n2.1\tDiagram: boxes\n2.2\tExplanation: a GAN\n4.\tProblem 5\n4.1\tHours: 14\n"
+    parts = placed("w.txt", outline, DUKE)
+    assert parts["2.7"][-1] == "2.2\tExplanation: a GAN" and parts["5.A"] == ["4.1\tHours: 14", "Hours: 14"]
