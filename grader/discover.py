@@ -7,6 +7,7 @@ are one hand-in.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,15 +27,20 @@ class Submission:
     notes: tuple[str, ...] = field(default=())  # things the student should know (skipped files, ...)
     writeups: tuple[Path, ...] = ()  # what is read as the write-up, in order (besides the notebooks' Markdown)
 
-    @property
+    @functools.cached_property
     def folder(self) -> Path:
         return self.root if self.root.is_dir() else self.root.parent
 
     def data_files(self) -> list[Path]:
         """Files copied beside the code (a student's own data), never other students' files."""
+        return list(self._data_files)
+
+    @functools.cached_property
+    def _data_files(self) -> tuple[Path, ...]:
+        """Listed once: the cache key, the run and the write-up all ask (a walk and a stat a file each)."""
         if not self.root.is_dir():
-            return list(self.files + self.writeups)
-        return [p for p in _regular_files(self.root) if p.stat().st_size <= MAX_FILE_BYTES]
+            return self.files + self.writeups
+        return tuple(p for p in _regular_files(self.root) if p.stat().st_size <= MAX_FILE_BYTES)
 
 
 class DiscoveryError(ValueError):
