@@ -18,6 +18,7 @@ that cannot be placed is kept, in order, as unplaced text; nothing is dropped.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -48,6 +49,9 @@ _TEX_ITEM = re.compile(r"^\s*\\item\s*(?:\[([^\]]*)\])?\s*(.*)$")
 # the exam class's numbered commands, outermost first; \titledquestion{2.7} names its own label
 _EXAM = ("question", "part", "subpart", "subsubpart")
 _TEX_EXAM = re.compile(r"^\s*\\(titledquestion|question|part|subpart|subsubpart)(?![A-Za-z])\s*(?:\{([^}]*)\})?\s*(?:\[[^\]]*\])?\s*(.*)$")
+_SECTIONS = ("section", "subsection", "subsubsection")
+_TEX_NUMBERED = re.compile(r"^\s*\\(section|subsection|subsubsection)\s*(?:\[[^\]]*\])?\s*\{")  # no star: counted
+_SECTION_SETCOUNTER = re.compile(r"\\setcounter\{(section|subsection|subsubsection)\}\{(\d+)\}")
 _TEX_SETCOUNTER = re.compile(r"\\setcounter\{(question|partno|subpart)\}\{(\d+)\}")
 # \begin{problem}[3.2], \begin{exercise}{2}, or numbered by their own counter when given no label
 _TEX_PROBLEM = re.compile(r"^\s*\\begin\{(problem|question|exercise|homeworkproblem|task)\*?\}\s*(?:\[([^\]]*)\]|\{([^}]*)\})?\s*(.*)$",
@@ -205,6 +209,7 @@ class _State:
     top_level: int = 0  # the Markdown/LaTeX level of the last heading that opened a problem
     last_level: int = 0  # ... and of the last labelled heading
     numbered: dict[str, Path_] = field(default_factory=dict)  # "2.\tProblem 2.7": the student's own number 2 -> 2.7
+    sections: list[int] = field(default_factory=lambda: [0, 0, 0])  # LaTeX's section, subsection, subsubsection counters
 
     def enter(self, heading: "_Heading", target: Path_ | None) -> Path_ | None:
         """Move to a heading's part. A heading without a label ("## Appendix") at a problem's level
@@ -283,10 +288,13 @@ _POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]",
 
 
 def _cjk(line: str) -> str:
-    """Chinese, Japanese and Korean problem labels in the words the rest reads: '第3.2题' and '问题 3'
-    are 'Problem 3.2' and 'Problem 3'; a full-width colon is a colon."""
+    """Chinese, Japanese and Korean problem labels in the words the rest reads: '第3.2题', '问题 3' and
+    '設問3.2' are 'Problem 3.2', 'Problem 3' and 'Problem 3.2'; full-width digits and colons are plain."""
+    if not re.search(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]", line):
+        return line
+    line = unicodedata.normalize("NFKC", line)  # full-width "問３" and "：" are "問3" and ":"
     line = re.sub(r"第\s*(\d+(?:\.\d+)*)\s*[题題问問]", r"Problem \1", line)
-    return re.sub(r"(?:问题|問題|题目|习题|習題|문제|問)\s*(?=\d)", "Problem ", line).replace("：", ": ")
+    return re.sub(r"(?:问题|問題|题目|习题|習題|設問|小問|문제|問)\s*(?=\d)", "Problem ", line)
 
 
 def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
@@ -296,7 +304,7 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
     line = _LEADING_SYMBOLS.sub(r"\1", line)  # "## 🧮 Problem 1", "- ▸ 3A" (Notion), "• (b)"
     # "2. (C)", "4. Problem 5" (a numbered list of problems) or "3    Problem 3" (a numbered section of a
     # PDF exported to text): the label is what follows the number
-    line = re.sub(rf"^(\s*)\d+(?:[.)]\s+(?=[(\[]|\*\*|__|\\textbf|{_PROBLEM_WORD}\b)|"
+    line = re.sub(rf"^(\s*)(?:\d+|[IVX]{{1,4}}(?=[.)]\s+{_PROBLEM_WORD}\b))(?:[.)]\s+(?=[(\[]|\*\*|__|\\textbf|{_PROBLEM_WORD}\b)|"
                   rf"(?:\.\d+)*\s{{2,}}(?={_PROBLEM_WORD}\b))", r"\1", line, flags=re.IGNORECASE)
     if m := _ATX.match(line):
         return _titled(m.group(2), len(m.group(1)), tree)
@@ -333,11 +341,24 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
             return None  # "1.2 × 10^-4" is a number, not part 1.2 (but "1.3  1 px left ..." in columns is)
         if sep.strip() in (".", ",") and rest[:1].isdigit():
             return None  # "9.4348" is a number, not part 9
+        if dotted and tokens[0] == "0":
+            return None  # "0.757 is far from saturation": a number, no part 0
+        if not (bracketed or keyword or dotted) and tokens[0].isdigit() and sep.strip() == "." \
+                and len(previous.strip()) >= 40 and re.search(r"[A-Za-z,]$", previous.strip()) \
+                and not re.match(r"\s*(?:#|\*\*|\d+(?:\.\d+)*[.)\s]|[A-Za-z][.)]\s)", previous):
+            return None  # "... answers the problems of Homework\n3. We visualise ...": a wrapped line
         if not bracketed and not keyword and not dotted and sep.strip() in (".", "-", "–", "—") and rest and rest[0].islower():
             return None  # "a. the ..." mid-sentence (but "1A — when is ..." is part 1A)
         # "(B)" or "(ii)" heads a part even out of order; a plain "(2)" or "b)" may be a list in an answer
         explicit = re.fullmatch(r"\(([A-Z]|[ivx]{2,4})\)|(?:\(\s*\w{1,4}\s*\)){2,}", label.strip())  # "(B)", "(ii)", "(A)(ii)"
         strength = STRONG if keyword or dotted else BOLD if explicit else WEAK
+        if re.fullmatch(r"\[\s*\d+\s*\]", label.strip()) and re.match(r"(?:[A-Z]\.\s?)+[A-Z][a-z]+|[A-Z][a-z]+,\s*[A-Z]\.", rest):
+            return None  # "[1] Y. Bengio, P. Simard ...": a reference, not problem 1
+        titled = re.search(r"\(([1-9]\d?(?:\.\d{1,2})+[a-z]?)\)\s*$", rest)
+        named = tuple(re.findall(r"\d+|[a-z]", titled.group(1))) if titled and len(rest) < 80 else ()
+        if named and tree.resolve((), named) is not None:
+            # "A. Forward pass and loss (3.1)": a paper's section letter, the part it answers at the end
+            return _Heading(named, STRONG, True, "")
         return _Heading(tokens, strength, absolute, _POINTS.sub("", rest))
     return None
 
@@ -432,7 +453,7 @@ def _read_source(name: str, text: str, state: _State, outline: Outline) -> None:
             placed = _tagged(lines, index, closer, name, state, outline) or placed
             _add(outline, placed, Line(name, number, raw))
             continue
-        if name.lower().endswith(".txt") and (_PAGE_FURNITURE.match(raw) or raw.strip() in running):
+        if ".txt" in name.lower() and (_PAGE_FURNITURE.match(raw) or raw.strip() in running):
             continue  # page numbers and running headers of a PDF exported to text
         listing = bool(_PROMPT.match(raw)) or (listing and raw[:1].isspace() and bool(raw.strip()))
         if listing or _TRACEBACK.match(raw):  # a notebook printed to PDF: its code and tracebacks
@@ -467,6 +488,12 @@ def _numbered(raw: str, state: _State) -> tuple[Path_ | None, str] | None:
     """A LaTeX heading numbered by a counter: the exam class's \\question, \\part and \\subpart (points in
     brackets are not labels), \\titledquestion{2.7}, \\begin{problem}[3.2] or an unlabelled \\begin{problem}.
     Returns where it goes (None when the rubric has no such part) and the text after it."""
+    if m := _SECTION_SETCOUNTER.search(raw):
+        level = _SECTIONS.index(m.group(1))
+        state.sections[level:] = [int(m.group(2))] + [0] * (2 - level)
+        return None
+    if (m := _TEX_NUMBERED.match(raw)) and (title := _braced(raw, m.end())) is not None:
+        return _counted_section(m.group(1), title, raw[m.end() + len(title) + 1:], state)
     if m := _TEX_SETCOUNTER.search(raw):
         level = {"question": 0, "partno": 1, "subpart": 2}[m.group(1)]
         del state.exam[level + 1:]
@@ -499,6 +526,21 @@ def _numbered(raw: str, state: _State) -> tuple[Path_ | None, str] | None:
     del state.exam[level:]
     state.exam.append((target, counter))
     return target, rest
+
+
+def _counted_section(command: str, title: str, rest: str, state: _State) -> tuple[Path_ | None, str] | None:
+    """A numbered (unstarred) \\section, \\subsection or \\subsubsection counts as LaTeX counts it; one
+    whose title names no part ('\\section{Bookkeeping}', '\\subsection{}' under a \\renewcommand'ed
+    \\thesubsection) is the part its number gives, a subsection below the part the text is in.
+    None: a title that names its part ('\\section{Problem 3}'), read as usual."""
+    level = _SECTIONS.index(command)
+    state.sections[level:] = [state.sections[level] + 1] + [0] * (2 - level)
+    if _split_heading(_TEX_SPACING.sub(" ", title), state.tree) is not None:
+        return None
+    if level == 0:
+        return state.tree.resolve((), (str(state.sections[0]),)), rest
+    base = state.path[:level] if len(state.path) >= level else None
+    return (state.tree.resolve(base, (str(state.sections[level]),)) if base else None), rest
 
 
 def _list_item(token: str, target: Path_ | None, state: _State) -> Path_ | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -66,7 +67,8 @@ def read_sources(submission: Submission) -> tuple[list[tuple[str, str]], list[st
         if path.stat().st_size > MAX_FILE_BYTES:
             continue
         text = path.read_bytes().decode("utf-8", errors="replace")
-        texts = _markdown_cells(text, name) if suffix == ".ipynb" else [(name, _tex_body(text) if suffix == ".tex" else text)]
+        texts = (_markdown_cells(text, name) if suffix == ".ipynb" else [(name, _tex_body(text))] if suffix == ".tex"
+                 else _columns(name, text) if suffix == ".txt" else [(name, text)])
         for source, body in texts:
             if total + len(body) > MAX_WRITEUP_CHARS:
                 problems.append(f"the write-up is longer than {MAX_WRITEUP_CHARS:,} characters; "
@@ -207,7 +209,7 @@ def _best(matches: list[tuple[Candidate, np.ndarray]]) -> tuple[Candidate, np.nd
 
 # "its slope stays well below 1", "γ < 0.9": a bound, not a value ("at most 1/2" is a maximum, a value)
 _BOUNDED = re.compile(r"(?:\b(?:below|above|under|over|less than|more than|greater than|smaller than|larger than|"
-                      r"bigger than)|[<>])\s*$", re.IGNORECASE)
+                      r"bigger than|closer to|close to)|[<>])\s*$", re.IGNORECASE)
 
 
 def _numeric(check: Check, pool: list[Candidate], targets: list[tuple[str, Any]], own: list[Candidate]) -> TextAnswer | None:
@@ -282,12 +284,13 @@ def _answer(candidate: Candidate, value: np.ndarray, unit: float, how: str) -> T
 # ------------------------------------------------------------------------------------------------ choices
 
 
-_BEFORE_CUE = re.compile(r"(\b(so|thus|hence|therefore|choose|chooses|pick|prefer|go|goes|going|move|moving|take|"
+_BEFORE_CUE = re.compile(r"(\b(so|thus|hence|therefore|choose|chooses|pick|prefer|should|go|goes|going|move|moving|take|"
                          r"answer|optimal|best|is)\b|→|=>|⇒|->|:)\W*$", re.IGNORECASE)
 _AFTER_CUE = re.compile(r"^\W*(is|are|would be|will be)?\s*(the\s+)?(optimal|best|better|preferred|wins|the answer|"
                         r"the optimal|chosen)\b", re.IGNORECASE)
 
 
+_SUBSCRIPT_WORD = re.compile(r"_\s*\{\s*\\(?:text|mathrm|rm|mathit)\s*\{[^{}]*\}\s*\}|_\s*\\(?:text|mathrm)\s*\{[^{}]*\}|_\{[A-Za-z]{2,}\}")
 _VALUED = re.compile(r"\s*(?:[:=]|[^\W\d]{1,6}\b)?\s*[:=]?\s*[-+−]?\d")  # "left 0.5", "left: 0", "left gives 0.5"
 
 
@@ -296,6 +299,7 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
     "right is optimal", "→ stay"), emphasised, not argued against ("right is better than stay"
     chooses right), later over earlier. When other choice checks share the text (below/above), each
     phrase belongs to the one whose condition it is stated under (see _owner)."""
+    text = _SUBSCRIPT_WORD.sub("", text)  # G_{\text{right}} names a return, it chooses nothing
     plain = re.sub(r"\\(Rightarrow|implies|to|rightarrow|Longrightarrow)\b", " ⇒ ", text)
     plain = re.sub(r"\\gamma\b", "γ", plain)
     plain = re.sub(r"\\[A-Za-z]+|[{}$]", " ", plain)
@@ -404,7 +408,8 @@ def _hint_pattern(hint: str) -> str:
 # hard-wrapped lines go on with their sentence; a blank line, a list item, a line that opens a new
 # condition ("For γ above 1/3: right"), a LaTeX row or ';' end it
 _SENTENCE_END = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+•]|\(?(?:\d+|[A-Za-z]|[ivx]+)[.)])\s)|"
-                           r"\n(?=\s*(?:for|if|when|whenever)\s+(?:γ|gamma)\b)|\n(?=\s*(?:γ|gamma|y)\s*[<>≤≥])|\\\\|;|\.(?=\s|$)", re.IGNORECASE)
+                           r"\n(?=\s*(?:for|if|when|whenever)\s+(?:γ|gamma)\b)|\n(?=\s*(?:γ|gamma|y)\s*[<>≤≥])|\\\\|;|"
+                           r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)(?<!\betc)\.(?=\s|$)", re.IGNORECASE)  # "e.g." ends none
 _CLAUSE_END = re.compile(r"[,:\n]|\b(?:and|but|while|whereas|otherwise)\b", re.IGNORECASE)
 
 
@@ -414,7 +419,7 @@ _CLAUSE_END = re.compile(r"[,:\n]|\b(?:and|but|while|whereas|otherwise)\b", re.I
 def _content(lines: list[Line]) -> list[Line]:
     """The answer lines, with each Markdown table cell restated as 'row column = value', so that a
     table of L(b ± ε) or of per-step gradients carries its labels like a sentence does."""
-    content = [line for line in lines if not line.heading and not line.code]
+    content = _without_prompt([line for line in lines if not line.heading and not line.code])
     out: list[Line] = []
     header: list[str] = []
     for line in content:
@@ -436,6 +441,17 @@ def _content(lines: list[Line]) -> list[Line]:
                         if i and cell.strip()]
             out.append(Line(line.source, line.number, "; ".join(restated) or line.text))
     return out
+
+
+_ANSWER_START = re.compile(r"^\s*(?:[*_]{2})?(?:answer|my answer|solution|ans)\s*(?:[*_]{2})?\s*[:.]", re.IGNORECASE)
+
+
+def _without_prompt(content: list[Line]) -> list[Line]:
+    """The question copied in before 'Answer:' (a Canvas text entry, a handout pasted in) is not the
+    student's: when the lines before the first 'Answer:' ask something ('...?'), they are left out."""
+    start = next((i for i, line in enumerate(content) if _ANSWER_START.match(line.text)), 0)
+    asked = any("?" in line.text for line in content[:start])
+    return content[start:] if asked else content
 
 
 _GRID_BORDER = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
@@ -666,3 +682,63 @@ def _data_uri(path: str) -> str:
     if data.startswith(b"\xff\xd8\xff"):
         return "data:image/jpeg;base64," + base64.b64encode(data).decode()
     return ""
+
+
+# ------------------------------------------------------------------------------------------------ columns
+
+
+_SMALL_CAPS = re.compile(r"\b([A-Z]) (?=[A-Z]{2,}\b)")  # "P ROBLEM 1": a small-caps heading as pdftotext spaces it
+
+
+def _small_caps(line: str) -> str:
+    return _SMALL_CAPS.sub(r"\1", line) if line.upper() == line else line
+
+
+def _columns(name: str, text: str) -> list[tuple[str, str]]:
+    """A two-column page as `pdftotext -layout` prints it, the columns side by side, read as a person
+    reads it: each page's left column, then its right one, each a source of its own so that a line
+    number still points at the student's line ('report.txt, page 2, right column, line 14'). A page
+    without a gutter is read as it is."""
+    pages = text.split("\f")
+    gutters = [_gutter(page.split("\n")) for page in pages]
+    if not any(gutters):
+        return [(name, text)]  # one source, so that running headers repeated on every page are seen
+    sources = []
+    for number, (page, gutter) in enumerate(zip(pages, gutters), 1):
+        lines = page.split("\n")
+        where = f"{name}, page {number}" if len(pages) > 1 else name
+        if gutter is None:
+            sources.append((where, page))
+            continue
+        left = [_small_caps(line[:gutter].rstrip()) for line in lines]
+        right = [_small_caps(line[gutter:].rstrip()) for line in lines]
+        indent = min((len(r) - len(r.lstrip()) for r in right if r.strip()), default=0)
+        sources += [(f"{where}, left column", "\n".join(left)),
+                    (f"{where}, right column", "\n".join(r[indent:] for r in right))]
+    return sources
+
+
+def _gutter(lines: list[str]) -> int | None:
+    """The position of the blank strip between two columns of prose: two spaces there on four in five
+    of the lines that reach past it (a table may run across), and on at least eight lines text on
+    both sides, the right side starting at one position (a column's left edge), the left side mostly
+    filling its column, and words on both (a sheet of labels and values is no pair of columns)."""
+    filled = [line for line in lines if line.strip()]
+    width = max((len(line) for line in filled), default=0)
+    if width < 100 or len(filled) < 10:
+        return None
+    candidates = []
+    for column in range(int(width * 0.35), int(width * 0.65)):
+        long = [line for line in filled if len(line) > column + 1]
+        clear = sum(1 for line in long if not line[column - 1:column + 1].strip())
+        both = [line for line in long if line[:column - 1].strip() and line[column + 1:].strip()]
+        if len(both) < 8 or clear < 0.8 * len(long):
+            continue
+        starts = Counter(len(line) - len(line[column:].lstrip()) for line in both)
+        full = sum(1 for line in both if len(line[:column].rstrip()) >= 0.7 * column)
+        left_words = sum(len(re.findall(r"[A-Za-z]{3,}", line[:column])) for line in both) / len(both)
+        right_words = sum(len(re.findall(r"[A-Za-z]{3,}", line[column:])) for line in both) / len(both)
+        prose = min(left_words, right_words) >= 1.5 and max(left_words, right_words) >= 3
+        if starts.most_common(1)[0][1] >= 0.5 * len(both) and full >= 0.6 * len(both) and prose:
+            candidates.append((clear, len(both), -column))
+    return -max(candidates)[2] if candidates else None

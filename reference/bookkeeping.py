@@ -57,10 +57,11 @@ def check_pledge(text: str | None) -> tuple[bool, str]:
     """The pledge's exact words (case, spacing and punctuation aside), then initials."""
     if text is not None and type(text) is not str:
         return False, f"the pledge must be text (a string), not {type(text).__name__}"
-    match = _PLEDGE.search(text or "")
-    if match is None:
+    matches = list(_PLEDGE.finditer(text or ""))
+    if not matches:
         return False, f'honour statement not found: "{PLEDGE}"'
-    initials = _INITIALS.match(text, match.end())
-    if initials is None:
+    # the statement may appear twice, as the question quotes it and as the student signs it
+    signed = next((i for m in matches if (i := _INITIALS.match(text, m.end())) is not None), None)
+    if signed is None:
         return False, "initials missing after the honour statement (2-4 letters, e.g. J.D.)"
-    return True, f"pledge signed {initials.group(1).strip()}"
+    return True, f"pledge signed {signed.group(1).strip()}"

@@ -302,3 +302,16 @@ def test_letters_continue_a_roman_numbered_part_and_word_outline_numbers_follow_
     outline = "2.\tProblem 2.7 – Captions\n2.1\tDiagram: boxes\n2.2\tExplanation: a GAN\n4.\tProblem 5\n4.1\tHours: 14\n"
     parts = placed("w.txt", outline, DUKE)
     assert parts["2.7"][-1] == "2.2\tExplanation: a GAN" and parts["5.A"] == ["4.1\tHours: 14", "Hours: 14"]
+
+
+def test_latex_section_counters_number_untitled_sections() -> None:
+    text = ("\\section{Mathematical analysis}\n\\subsection{}\nstable\n\\subsection{}\nvanishing\n"
+            "\\setcounter{section}{2}\n\\section{The discount factor}\n\\subsection{}\n\\subsubsection{} right\n"
+            "\\section*{Notes}\n\\section{Problem 5}\n")
+    assert [where for _, where in build_outline([("c.tex", text)], DUKE).headings][:6] == ["1", "1.A", "1.B", "3", "3.A", "3.A.i"]
+
+
+def test_a_papers_section_letters_defer_to_the_part_named_at_the_end_and_references_are_no_parts() -> None:
+    text = ("II. PROBLEM 3: BPTT\n\nA. Forward pass and loss (3.1)\nL = 9.43\n\nB. Central differences (3.2)\n"
+            "slopes\n\nREFERENCES\n[1] Y. Bengio, P. Simard, and P. Frasconi, Learning long-term dependencies\n")
+    assert [where for _, where in build_outline([("p.txt", text)], HW3).headings] == ["3", "3.1", "3.2", ""]

@@ -58,6 +58,8 @@ def test_parse_hours(text, expected) -> None:
         (f"{PLEDGE}. \\hspace*{{2cm}} JW", True, "JW"),
         (f"{PLEDGE}. \\hfill", False, "initials"),
         (f"{PLEDGE}.\n\nSignature: Sarah Brennan", False, "initials"),
+        (f'Type the statement "{PLEDGE}" followed by your initials.\nAnswer: {PLEDGE}. CB', True, "CB"),  # quoted, then signed
+        (f'Type the statement "{PLEDGE}" followed by your initials.\nAnswer: {PLEDGE}.', False, "initials"),
         (PLEDGE, False, "initials"),
         (f"{PLEDGE}.", False, "initials"),
         (f"{PLEDGE}. J", False, "initials"),

@@ -120,3 +120,24 @@ def test_decimal_commas_ocr_digits_and_box_drawing_tables(tmp_path: Path, expect
     checks = checks_of(tmp_path, expected, "e.txt", text)
     assert [checks[n].status for n in ("gamma_B", "gamma_C_top", "gamma_C_bottom")] == ["correct"] * 3, \
         [(n, checks[n].message) for n in ("gamma_B", "gamma_C_top", "gamma_C_bottom")]
+
+
+def test_two_columns_from_pdftotext_layout_are_read_one_after_the_other() -> None:
+    from grader.writeup import _columns
+
+    left = [f"left column line {i} with enough words to fill the column ab" for i in range(12)]
+    right = [f"right column line {i} also long enough to reach the margin" for i in range(12)]
+    page = "\n".join(f"{a:<62}{b}" for a, b in zip(left, right))
+    sources = _columns("r.txt", page + "\f" + page)
+    assert [name for name, _ in sources] == ["r.txt, page 1, left column", "r.txt, page 1, right column",
+                                              "r.txt, page 2, left column", "r.txt, page 2, right column"]
+    assert sources[1][1].split("\n")[0] == "right column line 0 also long enough to reach the margin"
+    table = "\n".join(f"3.{i}  L(b{i} - eps) = 9.4348{i}          L(b{i} + eps) = 9.4349{i}" + " " * 40 + "x" for i in range(12))
+    assert _columns("t.txt", table) == [("t.txt", table)]  # aligned labels and values are no two columns
+
+
+def test_the_question_before_answer_is_not_the_students(tmp_path: Path, expected) -> None:
+    text = ("Question 3(B)\nleft goes to state 0, right goes to state 2. Which choice is optimal below and above it?\n\n"
+            "Answer: γ = 1/3. For γ below 1/3 go right; for γ above 1/3 go left.\n")
+    got = policies(tmp_path, expected, text)
+    assert got["policy_B_below"][1].strip("'") == "right" and got["policy_B_above"][1].strip("'") == "left", got
