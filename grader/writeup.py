@@ -27,7 +27,7 @@ import numpy as np
 
 from grader.dialects import expand_macros
 from grader.discover import MAX_FILE_BYTES, Submission
-from grader.mathtext import Candidate, NotANumber, Value, candidates, finite, parse_value
+from grader.mathtext import Candidate, NotANumber, Value, candidates, decimal_precision, finite, parse_value
 from grader.outline import Line, Outline, build_outline
 from grader.rubric import Check, Part, Rubric, resolve
 
@@ -642,7 +642,7 @@ def read_answers(submission: Submission, rubric: Rubric, expected: dict[str, Any
     if not sources:
         return None
     outline = outline_of(sources, rubric)
-    answers = text_answers(rubric, outline, expected, dict(outcome.values))
+    answers = {**text_answers(rubric, outline, expected, dict(outcome.values)), **front_matter_answers(sources, rubric)}
     for part in rubric.parts:
         lines, _ = outline.lines(part.id)
         for check in part.checks:
@@ -658,6 +658,40 @@ def read_answers(submission: Submission, rubric: Rubric, expected: dict[str, Any
             prefix = f"{check.name} is not defined in your code, and " if outcome.ran_code else ""
             outcome.written[check.name] = TextAnswer(None, how=prefix + why)
     return outline
+
+
+_FRONT_MATTER_ENTRY = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(\S.*?)\s*(?:\s#.*)?$")
+
+
+def front_matter_answers(sources: list[tuple[str, str]], rubric: Rubric) -> dict[str, TextAnswer]:
+    """Answers a Markdown file states in its YAML front matter under the contract's own names
+    ('gamma_B: "1/3"', 'pledge: "I adhered ... L.H."', nested under any keys): what the student
+    typed there is their answer, before anything the text around it says."""
+    checks = {c.name: c for part in rubric.parts for c in part.checks if c.value}
+    found: dict[str, TextAnswer] = {}
+    for name, text in sources:
+        lines = text.split("\n")
+        if not lines or lines[0].strip() != "---":
+            continue
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), 0)
+        for number in range(1, end):
+            m = _FRONT_MATTER_ENTRY.match(lines[number])
+            if not m or m.group(1) not in checks:
+                continue
+            raw = m.group(2).strip().strip("'\"")
+            check = checks[m.group(1)]
+            value: Any = raw
+            unit = 0.0
+            if check.kind in ("number", "expression", "integer", "array"):
+                try:
+                    value = parse_value(raw.replace("[", "(").replace("]", ")"))
+                except NotANumber:
+                    continue
+                value = np.asarray(value, dtype=float) if type(value) is tuple else value
+                unit = decimal_precision(raw)[0] if type(value) is float else 0.0
+            found[check.name] = TextAnswer(value, unit, f"{name}, line {number + 1}", raw,
+                                           "the answers at the top of your write-up (front matter)")
+    return found
 
 
 def attach_written(parts: list[Any], outline: Outline, submission: Submission) -> None:

@@ -141,3 +141,11 @@ def test_the_question_before_answer_is_not_the_students(tmp_path: Path, expected
             "Answer: γ = 1/3. For γ below 1/3 go right; for γ above 1/3 go left.\n")
     got = policies(tmp_path, expected, text)
     assert got["policy_B_below"][1].strip("'") == "right" and got["policy_B_above"][1].strip("'") == "left", got
+
+
+def test_answers_in_front_matter_under_the_contract_names_are_the_students(tmp_path: Path, expected) -> None:
+    text = ("---\ntitle: HW\nanswers:\n  \"3B\":\n    gamma_B: \"1/3\"   # break-even\n    policy_B_below: left\n"
+            "  \"3C\":\n    gamma_C_bottom: \"110**(-1/100)\"\n---\n\n# Problem 3\n\n## 3B\n\nγ = 0 also solves it.\n")
+    checks = checks_of(tmp_path, expected, "y.md", text)
+    assert checks["gamma_B"].status == "correct" and checks["policy_B_below"].status == "correct"
+    assert checks["gamma_C_bottom"].misconception == "an exponent off by one", checks["gamma_C_bottom"].message

@@ -103,10 +103,9 @@ KNOWN = {
     ("cap5619-hw3/kowalski_hw3_bbcode.txt", "grad_b_fd"),
     ("cap5619-hw3/kowalski_hw3_bbcode.txt", "1.3"),
     # --- a seventh held-out 8 (tests/heldout7/), as first run: 205 of 262 judgements agreed (checks 62 of 84,
-    # phrases 143 of 178); after the general fixes that followed (two-column pages, LaTeX section counters,
-    # the question before "Answer:", full-width digits, a pledge quoted and then signed) this remains ---
-    # answers kept in YAML front matter under the rubric's own names (pledge: "... L.H."): not read
-    ("duke-hw5-6/haddad_hw56_yamlanswers.md", "pledge"),
+    # phrases 143 of 178); all agree after the general fixes that followed (two-column pages, LaTeX section
+    # counters, the question before "Answer:", full-width digits, a pledge quoted and then signed, YAML
+    # front matter under the contract's names)
 }
 
 
