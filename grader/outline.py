@@ -282,6 +282,9 @@ class _Heading:
 
 # emoji, arrows and bullets before a label, after any list marker or Markdown heading marks
 _LEADING_SYMBOLS = re.compile(r"^(\s*(?:[-*+]\s+|#{1,6}\s+)?)[^\w\s(\[*_\\$#\-−+.]+\s*")
+# "Update after office hours: 3.4 -- ...", "\textbf{Edit (Problem 1B):} ...": a later revision of a named part
+_REVISION = re.compile(rf"^\s*(?:\\noindent\s*)?(?:\*\*|__|\\textbf\{{)?\s*(?:update|edit|correction|addendum|erratum|revision)\b[^:()\n]{{0,40}}?"
+                       rf"[:(]\s*(?:{_PROBLEM_WORD}\s*|part\s*|question\s*)?({_LABEL_TOKEN})[\s):}}*_\-–—]*(.*)$", re.IGNORECASE)
 # "--- 3A ---", "=== Problem 3 ===", "*** (b) ***": a title between two runs of the same character
 _DELIMITED = re.compile(r"^\s*(-{2,}|={2,}|\*{3,}|\+{2,}|_{3,})\s*(\w[^|]*?)\s*\1(?![-=*+_])\s*(.*)$")
 _POINTS = re.compile(r"[(\[]\s*\d+(?:\.\d+)?\s*(?:points?|pts?|marks?)\s*[)\]]", re.IGNORECASE)
@@ -299,6 +302,8 @@ def _cjk(line: str) -> str:
 
 def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading | None:
     line = _cjk(line)
+    if (m := _REVISION.match(line)) and (parsed := _label_tokens(m.group(1), tree)) and len(parsed[0]) > 1:
+        return _Heading(parsed[0], STRONG, True, m.group(2))  # "Update after office hours: 3.4 -- ..." revises 3.4
     if m := _DELIMITED.match(line):
         return _titled(m.group(2), 0, tree, m.group(3))
     line = _LEADING_SYMBOLS.sub(r"\1", line)  # "## 🧮 Problem 1", "- ▸ 3A" (Notion), "• (b)"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -503,8 +503,9 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
         content = _content(lines)
         if not content:
             continue
-        read = (lambda text: _points(_ocr_digits(text))) if commas else _ocr_digits
-        pool = [c for c in candidates([(l.source, l.number, read(l.text)) for l in content]) if finite(c.value)]
+        read = (lambda text: _points(_ocr_digits(_unstruck(text)))) if commas else (lambda text: _ocr_digits(_unstruck(text)))
+        content = [replace(line, text=read(line.text)) for line in content]
+        pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
         pool = [c for c in pool if not _given(c, given) and not _POWER.search(c.subject) and not _HANDOUT_CHECK.search(c.context)]
         pool = [c for index, c in enumerate(pool) if not _evaluated_otherwise(c, pool[index + 1:])]
         values = [c for c in part.checks if c.value]
@@ -528,6 +529,16 @@ _OCR_NUMBER = re.compile(r"(?<![\w.])(?=[\dOlI.]*\d[\dOlI.]*\d)(?=[\dOlI.]*[OlI]
 
 def _ocr_digits(text: str) -> str:
     return _OCR_NUMBER.sub(lambda m: m.group(0).replace("O", "0").replace("l", "1").replace("I", "1"), text)
+
+
+# what the student struck out: ~~0.9541~~, \sout{...} or \st{...}, <del>...</del>, and the word or number
+# just before "-- no wait," (a correction typed as it came)
+_STRUCK = re.compile(r"~~[^~\n]+~~|<(del|s|strike)>.*?</\1>|\\(?:sout|st|xout|cancel)\s*\{(?:[^{}]|\{[^{}]*\})*\}"
+                     r"|\S+\s*(?:--|—|–|,)?\s*\bno,? wait\b[,:]?", re.IGNORECASE)
+
+
+def _unstruck(text: str) -> str:
+    return _STRUCK.sub(" ", text)
 
 
 def _decimal_commas(text: str) -> bool:

@@ -149,3 +149,12 @@ def test_answers_in_front_matter_under_the_contract_names_are_the_students(tmp_p
     checks = checks_of(tmp_path, expected, "y.md", text)
     assert checks["gamma_B"].status == "correct" and checks["policy_B_below"].status == "correct"
     assert checks["gamma_C_bottom"].misconception == "an exponent off by one", checks["gamma_C_bottom"].message
+
+
+def test_struck_out_values_and_later_revisions_give_way_to_the_corrected_answer(tmp_path: Path, expected) -> None:
+    text = ("## Problem 3\n\n### 3B\n\nγ = 3γ² so γ = ~~0~~ 1/3.\n\n### 3C\n\ntop: \\st{0.6389} 0.5503\n"
+            "bottom: 0.9541 -- no wait, 0.9536\n\n## Problem 5\n\nhours: 12\n\n"
+            "Update after office hours: 3B -- below 1/3 go left, above 1/3 go right.\n")
+    checks = checks_of(tmp_path, expected, "u.md", text)
+    names = ("gamma_B", "gamma_C_top", "gamma_C_bottom", "policy_B_below", "policy_B_above")
+    assert [checks[n].status for n in names] == ["correct"] * 5, [(n, checks[n].message) for n in names]
