@@ -245,15 +245,15 @@ class _State:
     def _next_sibling(self, tokens: tuple[str, ...]) -> Path_ | None:
         """'(b)' just after the part an '(a)' was placed in, 3A.i, is its next sibling 3A.ii, in the
         student's own numbering style, before the rubric's exact 'B' one level up."""
-        if len(tokens) != 1 or len(self.path) < 2 or tokens[0].isdigit() != self.path[-1].isdigit():
+        letter = tokens[0].lower() if len(tokens) == 1 and len(tokens[0]) == 1 and tokens[0].isalpha() else ""
+        if not letter or len(self.path) < 2:
             return None
-        parent, here = self.path[:-1], self.path[-1]
+        parent = self.path[:-1]
         found = self.tree.resolve(parent, tokens)
-        ordinal = self.tree.ordinal(parent, here)
-        own_style = ord(tokens[0].lower()) - 96 if len(tokens[0]) == 1 and tokens[0].isalpha() else None
-        if found is None or found[-1] == tokens[0] or self.tree.ordinal(parent, found[-1]) != ordinal + 1:
+        if found is None or found[-1] == tokens[0]:
             return None
-        return found if own_style == ordinal + 1 else None
+        following = self.tree.ordinal(parent, self.path[-1]) + 1
+        return found if ord(letter) - 96 == following == self.tree.ordinal(parent, found[-1]) else None
 
     def _place(self, tokens: tuple[str, ...], strength: int, exact: bool) -> Path_ | None:
         tree, path = self.tree, self.path

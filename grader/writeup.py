@@ -503,8 +503,7 @@ def text_answers(rubric: Rubric, outline: Outline, expected: dict[str, Any], ans
         content = _content(lines)
         if not content:
             continue
-        read = (lambda text: _points(_ocr_digits(_unstruck(text)))) if commas else (lambda text: _ocr_digits(_unstruck(text)))
-        content = [replace(line, text=read(line.text)) for line in content]
+        content = [replace(line, text=_as_read(line.text, commas)) for line in content]
         pool = [c for c in candidates([(l.source, l.number, l.text) for l in content]) if finite(c.value)]
         pool = [c for c in pool if not _given(c, given) and not _POWER.search(c.subject) and not _HANDOUT_CHECK.search(c.context)]
         pool = [c for index, c in enumerate(pool) if not _evaluated_otherwise(c, pool[index + 1:])]
@@ -539,6 +538,13 @@ _STRUCK = re.compile(r"~~[^~\n]+~~|<(del|s|strike)>.*?</\1>|\\(?:sout|st|xout|ca
 
 def _unstruck(text: str) -> str:
     return _STRUCK.sub(" ", text)
+
+
+def _as_read(text: str, commas: bool) -> str:
+    """A line as its answers are read: what was struck out gone, OCR's letters for digits mended, and
+    in a write-up that uses them, decimal commas as points."""
+    text = _ocr_digits(_unstruck(text))
+    return _points(text) if commas else text
 
 
 def _decimal_commas(text: str) -> bool:
