@@ -471,6 +471,8 @@ def _prose(prose: str, offset: int, locate) -> list[Candidate]:
         start = m.start() + matched.index(text[0]) if text else m.start()
         if not text or any(taken[start:start + len(text)]) or not re.search(r"\d", text):
             continue
+        if re.match(r"[A-Za-zα-ωΑ-Ω]", clean[end:end + 1]) and matched[-1:].isdigit():
+            continue  # "2ε", "3γ²": a coefficient of a symbol, no value of its own
         if _OPERAND.match(clean, end) and re.search(r"[\d)][ \t]*[-+*/^][ \t]*$", matched):
             continue  # the 1 of "1 − tanh²(x)", "σ(x)(1 − σ(x))" or "2*eps": part of a formula in symbols, not a value
         try:
@@ -498,7 +500,9 @@ def _balanced(text: str) -> str:
     while text.count("(") != text.count(")"):
         if text.count("(") > text.count(")") and text.startswith("("):
             text = text[1:].strip()
-        elif text.count(")") > text.count("(") and text.endswith(")"):
+        elif text.count("(") > text.count(")"):
+            text = text[:text.rindex("(")].strip()  # "0.5503 (4 s.f.)": the value before its remark
+        elif text.endswith(")"):
             text = text[:-1].strip()
         else:
             return ""

@@ -99,6 +99,7 @@ class Outline:
     unplaced: list[Line] = field(default_factory=list)
     headings: list[tuple[Line, str]] = field(default_factory=list)  # each heading and where it was placed
     order: dict[str, int] = field(default_factory=dict)  # each source's place in the hand-in ("cell 9" before "cell 11")
+    shared: dict[Path_, Path_] = field(default_factory=dict)  # "**3B and 3C.**": 3C's text is 3B's
 
     def lines(self, part_id: str) -> tuple[list[Line], bool]:
         """The lines of a part and of its sub-parts, in the student's order; when the student gave the
@@ -107,8 +108,10 @@ class Outline:
         own = self._under(path)
         if own:
             return own, False
-        for depth in range(len(path) - 1, 0, -1):
-            ancestor = self.nodes.get(path[:depth])
+        for depth in range(len(path), 0, -1):
+            if path[:depth] in self.shared:
+                return self._under(self.shared[path[:depth]]), True
+            ancestor = self.nodes.get(path[:depth]) if depth < len(path) else None
             if ancestor:
                 return list(ancestor), True
         return [], False
@@ -278,6 +281,7 @@ class _Heading:
     absolute: bool = False
     rest: str = ""  # text after the label that is part of the answer
     level: int = 0  # a Markdown or LaTeX heading's level; 0 for labels in the text
+    also: tuple[str, ...] = ()  # "**3B and 3C.**": a second part the same text answers
 
 
 # emoji, arrows and bullets before a label, after any list marker or Markdown heading marks
@@ -324,6 +328,10 @@ def _heading(line: str, previous: str, following: str, tree: Tree) -> _Heading |
     if m := _BOLD.match(line):
         label = m.group(1).strip().rstrip(":.").strip()
         parsed = _label_tokens(label, tree)
+        pair = re.fullmatch(r"(.+?)\s*(?:and|&|,|/|\+)\s*(.+)", label) if parsed is None else None
+        first, second = (_label_tokens(pair.group(1), tree), _label_tokens(pair.group(2), tree)) if pair else (None, None)
+        if first and second and len(first[0]) > 1 and len(second[0]) > 1:
+            return _Heading(first[0], STRONG, True, _POINTS.sub("", m.group(2)), also=second[0])
         if parsed is None and (titled := _split_heading(label, tree)) and (titled[1] or len(titled[0]) > 1):
             parsed = titled  # "**1A (stability of the update).**": a sure label, then the part's title
         if parsed:
@@ -636,6 +644,8 @@ def _read_line(name: str, number: int, raw: str, lines: list[str], index: int, s
     # heading ("## Problem 9"), which ends the part before it
     if found is not None and not (found.tokens and target is None and found.strength != STRONG):
         placed = state.enter(found, target)
+        if placed and found.also and (other := state.tree.resolve((), found.also)) is not None:
+            outline.shared[other] = placed
         heading = Line(name, number, raw, True)
         if found.tokens or not placed:
             outline.headings.append((heading, ".".join(placed) if placed else ""))

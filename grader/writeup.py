@@ -386,6 +386,11 @@ def _owner(text: str, start: int, end: int, checks: list[Check]) -> Check | None
     ("for γ < 1/3 go **left**, and for γ > 1/3 go **right**"), else the first one earlier in its
     sentence ("Below 1/3 there is little discounting, so the bigger reward wins: **right**"), else
     the nearest one after it ("left, & γ < 1/3" in a cases environment)."""
+    labelled = [index for index, check in enumerate(checks) for hint in check.hints
+                if re.search(_hint_pattern(hint) + r"[ \t]*(?:[:=]|->|→|⇒)[ \t]*(?:\*\*|__)?[ \t]*$", text[max(0, start - 40):start],
+                             re.IGNORECASE)]
+    if len(set(labelled)) == 1:
+        return checks[labelled[0]]  # "below: left, above: right": the label just before the phrase names it
     sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
     sentence_end = (m.start() if (m := _SENTENCE_END.search(text, end)) else len(text))
     clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, sentence_start, start)), default=sentence_start)

@@ -158,3 +158,11 @@ def test_struck_out_values_and_later_revisions_give_way_to_the_corrected_answer(
     checks = checks_of(tmp_path, expected, "u.md", text)
     names = ("gamma_B", "gamma_C_top", "gamma_C_bottom", "policy_B_below", "policy_B_above")
     assert [checks[n].status for n in names] == ["correct"] * 5, [(n, checks[n].message) for n in names]
+
+
+def test_a_label_before_each_choice_and_two_parts_under_one_heading(tmp_path: Path, expected) -> None:
+    text = ("## Problem 3\n\n**3A.** γ = 1/2.\n\n**3B and 3C.** They tie at γ = 3γ², γ* = 1/3 ≈ 0.3333 (4 s.f.)\n"
+            "below: left, above: right\nFor C: 1 = 6γ³ gives γ* ≈ 0.5503 (4 s.f.) on top, and 1 = 110γ⁹⁹ gives 0.9536 below it.\n")
+    checks = checks_of(tmp_path, expected, "t.md", text)
+    names = ("gamma_B", "policy_B_below", "policy_B_above", "gamma_C_top", "gamma_C_bottom")
+    assert [checks[n].status for n in names] == ["correct"] * 5, [(n, checks[n].message) for n in names]
