@@ -254,16 +254,17 @@ def _logseq(lines: list[str]) -> list[str]:
     a label; a DONE marker goes, a LATER or TODO one makes the block a note to self; Logseq's own
     properties (id::, collapsed::) and quote markers go, a student's ("hours:: 12") stay as "hours: 12"."""
     out: list[str] = []
-    fence = ""
+    fence: int | None = None  # inside a fenced block: the width of its block's indent and bullet
     for line in lines:
-        if fence is not None and fence and line.startswith(fence):
-            out.append(line[len(fence):])
-            if line[len(fence):].lstrip().startswith("```"):
-                fence = ""
+        if fence is not None:
+            body = line[fence:] if not line[:fence].strip() else line.lstrip()
+            out.append(body)
+            if body.lstrip().startswith("```"):
+                fence = None
             continue
         text = re.sub(r"^[\t ]*(?:- )?", "", line)
         if text.startswith("```"):
-            fence = line[:len(line) - len(line.lstrip("\t -"))]
+            fence = len(line) - len(text)  # its lines keep their own indentation, less the block's
         if (m := _PROPERTY.match(text)) and not text.startswith("http"):
             out.append("" if m.group(1).lower() in _LOGSEQ_HIDDEN else f"{m.group(1)}: {m.group(2)}")
             continue

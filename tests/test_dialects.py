@@ -315,3 +315,10 @@ def test_a_papers_section_letters_defer_to_the_part_named_at_the_end_and_referen
     text = ("II. PROBLEM 3: BPTT\n\nA. Forward pass and loss (3.1)\nL = 9.43\n\nB. Central differences (3.2)\n"
             "slopes\n\nREFERENCES\n[1] Y. Bengio, P. Simard, and P. Frasconi, Learning long-term dependencies\n")
     assert [where for _, where in build_outline([("p.txt", text)], HW3).headings] == ["3", "3.1", "3.2", ""]
+
+
+def test_a_fenced_block_inside_a_logseq_block_keeps_its_own_indentation() -> None:
+    text = ("title:: HW\ntags:: hw\n- 3.1 loss\n\t- L = 9.43\n- 3.2 code\n\t- ```python\n\t  for e in eps:\n"
+            "\t      print(e)\n\t  ```\n\t- slopes (-0.0846, 0.5173)\n- 3.3 BPTT\n")
+    lines = as_markdown("l.md", text).splitlines()
+    assert lines[5:10] == ["```python", "for e in eps:", "    print(e)", "```", "slopes (-0.0846, 0.5173)"]
