@@ -343,7 +343,8 @@ def _choice(check: Check, text: str, others: list[Check]) -> TextAnswer | None:
 
 _BOUND = r"\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
 _WRAPPED_NEXT = re.compile(r"(?![ \t]*(?:\d+|[a-z]|[ivx]+)[.)]\s)[ \t]*[a-z0-9(*_$γ]")
-_CONDITION_LINE = re.compile(r"[ \t]*(?:γ|gamma|y)\s*[<>≤≥]")
+_CONDITION = r"(?:γ|gamma|y)\s*[<>≤≥]"  # "γ < 1/3", "y > 1/3" (OCR's γ): a condition opens here
+_CONDITION_LINE = re.compile(rf"[ \t]*{_CONDITION}")
 
 
 def _unwrap(text: str) -> str:
@@ -413,7 +414,7 @@ def _hint_pattern(hint: str) -> str:
 # hard-wrapped lines go on with their sentence; a blank line, a list item, a line that opens a new
 # condition ("For γ above 1/3: right"), a LaTeX row or ';' end it
 _SENTENCE_END = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+•]|\(?(?:\d+|[A-Za-z]|[ivx]+)[.)])\s)|"
-                           r"\n(?=\s*(?:for|if|when|whenever)\s+(?:γ|gamma)\b)|\n(?=\s*(?:γ|gamma|y)\s*[<>≤≥])|\\\\|;|"
+                           rf"\n(?=\s*(?:for|if|when|whenever)\s+(?:γ|gamma)\b)|\n(?=\s*{_CONDITION})|\\\\|;|"
                            r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)(?<!\betc)\.(?=\s|$)", re.IGNORECASE)  # "e.g." ends none
 _CLAUSE_END = re.compile(r"[,:\n]|\b(?:and|but|while|whereas|otherwise)\b", re.IGNORECASE)
 
